@@ -27,9 +27,7 @@ err_console = Console(stderr=True)
 
 
 #: Command-group modules; each defines ``register(app)``. Keep one line per group.
-_GROUPS = (
-    "puhui.cli.products",
-)
+_GROUPS = ("puhui.cli.products",)
 
 
 def _register() -> None:

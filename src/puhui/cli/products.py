@@ -26,8 +26,16 @@ def list_products(catalogue: CataloguePath = None) -> None:
     """列出产品 List products with amounts, terms, rates (APR) and repayment methods."""
     cat = load_catalogue(catalogue)
     table = Table(title=f"产品目录 Product catalogue (version {cat.version})")
-    for column in ("代码 code", "名称 name", "额度 amount (¥)", "期限 terms", "年化利率 APR",
-                   "还款方式 methods", "计息 basis", "循环 revolving"):
+    for column in (
+        "代码 code",
+        "名称 name",
+        "额度 amount (¥)",
+        "期限 terms",
+        "年化利率 APR",
+        "还款方式 methods",
+        "计息 basis",
+        "循环 revolving",
+    ):
         table.add_column(column)
     for p in cat.products.values():
         rates = [p.rate_for(band) for band in p.rate_bands]
