@@ -66,5 +66,6 @@ class ServicingPolicy:
             raise ValidationError(
                 "ALLOCATION_ORDER",
                 f"无法识别的冲销顺序：{text}",
-                f"allocation order must be a comma list of penalty, interest, principal; got {text!r}",
+                "allocation order must be a comma list of penalty, interest, principal; "
+                f"got {text!r}",
             ) from None

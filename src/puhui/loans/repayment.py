@@ -92,15 +92,16 @@ def _pay_rows(
     for row in rows:
         owed = row.interest_unpaid_fen if interest else row.principal_unpaid_fen
         pay = min(remaining, owed) if row.due_date <= on else 0
-        if pay:
-            row = (
-                replace(row, interest_paid_fen=row.interest_paid_fen + pay)
-                if interest
-                else replace(row, principal_paid_fen=row.principal_paid_fen + pay)
-            )
-            remaining -= pay
-            paid_total += pay
-        out.append(row)
+        if pay == 0:
+            out.append(row)
+            continue
+        out.append(
+            replace(row, interest_paid_fen=row.interest_paid_fen + pay)
+            if interest
+            else replace(row, principal_paid_fen=row.principal_paid_fen + pay)
+        )
+        remaining -= pay
+        paid_total += pay
     return out, paid_total, remaining
 
 
