@@ -1,0 +1,61 @@
+"""Settings 配置, read from the environment (``PUHUI_*``) or a ``.env`` file.
+
+One place for every knob; nothing else reads the environment. Outside development the
+settings refuse to load with a default secret (a real deployment must set its own keys).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from puhui.loans.policy import ServicingPolicy
+
+_DEV_SECRET = "puhui-development-secret-do-not-use"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PUHUI_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is SQLite in data_dir (postgresql+psycopg://… for PG)",
+    )
+    catalogue_path: Path | None = None
+    secret_key: str = _DEV_SECRET
+    allocation_order: str = "penalty,interest,principal"
+    write_off_after_dpd: int = 360
+    eod_chunk_loans: int = Field(default=100_000, ge=1000, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env == "production" and self.secret_key == _DEV_SECRET:
+            raise ValueError(
+                "PUHUI_SECRET_KEY must be set outside development "
+                "(生产环境必须设置 PUHUI_SECRET_KEY)"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'puhui.db').resolve()}"
+
+    def servicing_policy(self) -> ServicingPolicy:
+        return ServicingPolicy(
+            allocation_order=ServicingPolicy.parse_order(self.allocation_order),
+            write_off_after_dpd=self.write_off_after_dpd,
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings (cached; tests build their own ``Settings``)."""
+    return Settings()

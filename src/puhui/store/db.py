@@ -1,0 +1,117 @@
+"""Database connection, transactions and migrations.
+
+Two engines, one code path: SQLite (WAL, the embedded default) and PostgreSQL. Transactions:
+
+- :meth:`Database.read` — a plain transaction for queries;
+- :meth:`Database.write` — a transaction that moves money. Money-moving writes are serialised:
+  on PostgreSQL by locking the single ``ledger_head`` row first (``SELECT … FOR UPDATE``), on
+  SQLite by ``BEGIN IMMEDIATE``. Serialising is what lets the hash chain grow one entry at a time
+  and makes "read balance, check, write" safe without optimistic retries; a county's volume is
+  far below what one writer sustains (bench/ledger.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy.engine import make_url
+
+from puhui.errors import ValidationError
+from puhui.store.tables import ledger_head, system_state
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: object) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's implicit transactions
+        # would defeat BEGIN IMMEDIATE).
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """An engine plus the transaction disciplines above."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(url, echo=echo, future=True)
+        self.dialect = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            _sqlite_pragmas(self.engine)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A serialised money-moving transaction (commits on success, rolls back on error)."""
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(sqlite_begin="IMMEDIATE") if not self.is_postgres else raw
+            with conn.begin():
+                if self.is_postgres:
+                    conn.execute(select(ledger_head.c.seq).with_for_update())
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- schema ----------------------------------------------------------------------------
+    def alembic_config(self) -> Config:
+        cfg = Config()
+        cfg.set_main_option(
+            "script_location", str(resources.files("puhui.store").joinpath("migrations"))
+        )
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        return cfg
+
+    def upgrade(self, business_date: date) -> None:
+        """Bring the schema to the newest revision; set the first business date if new."""
+        cfg = self.alembic_config()
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        with self.write() as conn:
+            exists = conn.execute(select(system_state.c.business_date)).first()
+            if exists is None:
+                conn.execute(system_state.insert().values(id=1, business_date=business_date))
+
+    def business_date(self, conn: Connection) -> date:
+        """The open business date 营业日: the day online transactions take effect."""
+        row = conn.execute(select(system_state.c.business_date)).first()
+        if row is None:
+            raise ValidationError(
+                "DB_NOT_INITIALISED",
+                "数据库尚未初始化，请先运行 puhui db upgrade",
+                "the database is not initialised; run `puhui db upgrade` first",
+            )
+        return row[0]
+
+    def set_business_date(self, conn: Connection, day: date) -> None:
+        conn.execute(update(system_state).values(business_date=day))
