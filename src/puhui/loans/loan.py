@@ -26,7 +26,7 @@ from enum import StrEnum
 
 from puhui.errors import Conflict, invariant
 from puhui.ledger import AccountKind, Leg, account_code
-from puhui.schedule import Basis, Instalment, Method, build_schedule
+from puhui.schedule import Basis, Instalment, Method, Schedule
 
 
 class LoanStatus(StrEnum):
@@ -247,23 +247,18 @@ def open_loan(
     line_id: int,
     customer_id: int,
     product_code: str,
-    amount_fen: int,
-    rate_annual: Decimal,
+    schedule: Schedule,
     penalty_multiplier: Decimal,
-    term_months: int,
-    method: Method,
-    basis: Basis,
     on: date,
     principal_months: frozenset[int] = frozenset(),
 ) -> tuple[Loan, Leg]:
-    """A new loan of ``amount_fen`` drawn on ``on`` and the leg that disburses it to the wallet.
+    """A new loan drawn on ``on`` with ``schedule``, and the leg disbursing it to the wallet.
 
     Limits, product and line checks belong to the caller (``CreditLine.draw``,
-    ``Product.check_draw``); this builds the loan and its schedule.
+    ``Product.check_draw``); ``schedule`` comes from ``schedule.build_schedule`` for ``on``.
     """
-    schedule = build_schedule(
-        amount_fen, rate_annual, term_months, on, method, basis, principal_months
-    )
+    invariant(schedule.instalments[0].period_start == on, "the schedule must start on `on`")
+    amount_fen, rate_annual = schedule.principal_fen, schedule.rate_annual
     rows = tuple(Row.from_instalment(i) for i in schedule.instalments)
     loan = Loan(
         loan_id=loan_id,
@@ -273,11 +268,11 @@ def open_loan(
         principal_fen=amount_fen,
         rate_annual=rate_annual,
         penalty_rate_annual=rate_annual * penalty_multiplier,
-        method=method,
-        basis=basis,
+        method=schedule.method,
+        basis=schedule.basis,
         principal_months=principal_months,
         start_date=on,
-        term_months=term_months,
+        term_months=len(schedule.instalments),
         rows=rows,
         principal_outstanding_fen=amount_fen,
         interest_through=on,

@@ -214,6 +214,7 @@ def loan_values(item: Loan) -> dict[str, Any]:
         "days_past_due": item.days_past_due,
         "asset_class": item.asset_class.value,
         "closed_on": item.closed_on,
+        "cur_seq": current.seq if current else None,
         "cur_period_start": current.period_start if current else None,
         "cur_due_date": current.due_date if current else None,
         "cur_opening_fen": current.opening_fen if current else None,

@@ -194,6 +194,7 @@ def upgrade() -> None:
         sa.Column("days_past_due", sa.Integer(), nullable=False),
         sa.Column("asset_class", sa.String(length=20), nullable=False),
         sa.Column("closed_on", sa.Date(), nullable=True),
+        sa.Column("cur_seq", sa.Integer(), nullable=True),
         sa.Column("cur_period_start", sa.Date(), nullable=True),
         sa.Column("cur_due_date", sa.Date(), nullable=True),
         sa.Column("cur_opening_fen", sa.BigInteger(), nullable=True),
@@ -237,6 +238,7 @@ def upgrade() -> None:
             name=op.f("fk_loan_principal_account_id_account"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_loan")),
+        postgresql_with={"fillfactor": 70},
     )
     with op.batch_alter_table("loan", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_loan_customer_id"), ["customer_id"], unique=False)
