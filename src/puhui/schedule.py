@@ -131,7 +131,11 @@ class Schedule:
     method: Method
     basis: Basis
     instalments: tuple[Instalment, ...]
-    apr: Decimal
+
+    @property
+    def apr(self) -> Decimal:
+        """年化利率 of this schedule (computed on demand: bulk loads never need it)."""
+        return annual_percentage_rate(self.principal_fen, self.instalments)
 
     @property
     def total_interest_fen(self) -> int:
@@ -373,7 +377,6 @@ def build_schedule(
         method=method,
         basis=basis,
         instalments=rows,
-        apr=annual_percentage_rate(principal_fen, rows),
     )
 
 

@@ -115,7 +115,9 @@ def _accrual_sql(dialect: str) -> tuple[str, str]:
     )
     update_sql = (
         f"UPDATE loan SET interest_receivable_fen = interest_receivable_fen + ({target}) - "
-        f"({already}), accrued_fen = {target}, accrued_seq = cur_seq, interest_through = :day "
+        f"({already}), accrued_fen = {target}, accrued_seq = cur_seq, interest_through = :day, "
+        # nothing is overdue before the next due date, so the day's penalty is zero
+        "penalty_through = CASE WHEN next_due_date > :day THEN :day ELSE penalty_through END "
         f"WHERE {where}"
     )
     return select_sql, update_sql
@@ -128,7 +130,7 @@ def _accrue_chunk(
     params = {"day": day if db.is_postgres else day.isoformat(), "lo": lo, "hi": hi}
     income_id = ledger_store.book_account_id(conn, AccountKind.INTEREST_INCOME)
     legs: list[tuple[int, int, int]] = []
-    for _loan_id, receivable_id, delta in conn.execute(text(select_sql), params).tuples():
+    for _loan_id, receivable_id, delta in conn.execute(text(select_sql), params):
         invariant(delta >= 0, f"loan {_loan_id}: accrual went backwards on {day}")
         if delta > 0:
             legs.append((receivable_id, income_id, int(delta)))
@@ -175,7 +177,7 @@ def _service_chunk(
         select(customer.c.id, customer.c.wallet_balance_fen, customer.c.wallet_account_id).where(
             customer.c.id.in_(customers)
         )
-    ).tuples():
+    ):
         wallets[cid] = balance
         codes[account_code(AccountKind.WALLET, cid)] = wallet_id
     for lid, p_id, i_id, pen_id in conn.execute(
@@ -185,7 +187,7 @@ def _service_chunk(
             loan.c.interest_account_id,
             loan.c.penalty_account_id,
         ).where(loan.c.id.in_(ids))
-    ).tuples():
+    ):
         codes[account_code(AccountKind.LOAN_PRINCIPAL, lid)] = p_id
         codes[account_code(AccountKind.INTEREST_RECEIVABLE, lid)] = i_id
         codes[account_code(AccountKind.PENALTY_RECEIVABLE, lid)] = pen_id
@@ -266,7 +268,7 @@ def _provision(conn: Connection, day: date, policy: ServicingPolicy, report: Day
         select(loan.c.asset_class, func.sum(loan.c.principal_outstanding_fen))
         .where(loan.c.status.in_(("active", "overdue")))
         .group_by(loan.c.asset_class)
-    ).tuples()
+    )
     target = sum(
         to_fen(round_fen(Decimal(int(total)) / 100 * policy.provision_rates[asset_class]))
         for asset_class, total in outstanding

@@ -62,9 +62,9 @@ def account_ids(
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         out.update(
-            conn.execute(select(account.c.code, account.c.id).where(account.c.code.in_(chunk)))
-            .tuples()
-            .all()
+            conn.execute(
+                select(account.c.code, account.c.id).where(account.c.code.in_(chunk))
+            ).all()
         )
     return out
 
@@ -175,7 +175,7 @@ def balances_by_id(conn: Connection, ids: Sequence[int] | None = None) -> dict[i
     query = select(mv.c.account_id, func.sum(mv.c.amount)).group_by(mv.c.account_id)  # type: ignore[attr-defined]
     if ids is not None:
         query = query.where(mv.c.account_id.in_(list(ids)))  # type: ignore[attr-defined]
-    return {int(a): int(b) for a, b in conn.execute(query).tuples()}
+    return {int(a): int(b) for a, b in conn.execute(query)}
 
 
 def balances(conn: Connection, codes: Sequence[str]) -> dict[str, int]:
@@ -195,7 +195,7 @@ class TrialBalanceLine:
 
 def trial_balance(conn: Connection) -> list[TrialBalanceLine]:
     """试算平衡: per account kind, the debit and credit balances; the totals must be equal."""
-    kinds = dict(conn.execute(select(account.c.id, account.c.kind)).tuples().all())
+    kinds = dict(conn.execute(select(account.c.id, account.c.kind)).all())
     per_kind: dict[str, list[int]] = {}
     for account_id, bal in balances_by_id(conn).items():
         entry = per_kind.setdefault(kinds[account_id], [0, 0, 0])
@@ -242,7 +242,7 @@ def statement(
     opening = 0
     lines: list[StatementLine] = []
     balance = 0
-    rows = conn.execute(mv).tuples().all()
+    rows = conn.execute(mv).all()
     for (seq, day, kind, key, memo), legs in groupby(rows, key=lambda r: r[:5]):
         change = sum(amount if debit == account_id else -amount for *_, debit, amount in legs)
         change *= sign
@@ -287,7 +287,7 @@ def iter_stored(conn: Connection, batch: int = 10_000) -> Iterator[StoredEntry]:
             )
             .where(posting.c.entry_seq.between(low, high))
             .order_by(posting.c.entry_seq, posting.c.leg)
-        ).tuples():
+        ):
             legs.setdefault(seq, []).append((debit, credit, amount))
         for e in entries:
             yield StoredEntry(

@@ -29,6 +29,10 @@ def _next_id(conn: Connection, table: Any) -> int:
 # -- customers ----------------------------------------------------------------------------
 
 
+def next_customer_id(conn: Connection) -> int:
+    return _next_id(conn, customer)
+
+
 def add_customer(
     conn: Connection,
     name: str,
@@ -51,7 +55,7 @@ def add_customer(
             f"客群必须是 {', '.join(s.value for s in Segment)} 之一",
             f"segment must be one of {', '.join(s.value for s in Segment)}; got {segment!r}",
         ) from None
-    customer_id = _next_id(conn, customer)
+    customer_id = next_customer_id(conn)
     wallet_code = account_code(AccountKind.WALLET, customer_id)
     wallet_id = ensure_accounts(conn, [wallet_code])[wallet_code]
     conn.execute(
@@ -119,7 +123,7 @@ def _line_from(row: RowMapping) -> CreditLine:
     )
 
 
-def _line_values(line: CreditLine) -> dict[str, Any]:
+def line_values(line: CreditLine) -> dict[str, Any]:
     return {
         "customer_id": line.customer_id,
         "product_code": line.product_code,
@@ -142,7 +146,7 @@ def next_line_id(conn: Connection) -> int:
 
 def insert_line(conn: Connection, line: CreditLine) -> None:
     conn.execute(
-        insert(credit_line).values(id=line.line_id, created_at=utcnow(), **_line_values(line))
+        insert(credit_line).values(id=line.line_id, created_at=utcnow(), **line_values(line))
     )
 
 
@@ -164,7 +168,7 @@ def lines_of(conn: Connection, customer_id: int) -> list[CreditLine]:
 
 def save_line(conn: Connection, line: CreditLine) -> None:
     conn.execute(
-        update(credit_line).where(credit_line.c.id == line.line_id).values(**_line_values(line))
+        update(credit_line).where(credit_line.c.id == line.line_id).values(**line_values(line))
     )
 
 
@@ -224,7 +228,7 @@ def loan_values(item: Loan) -> dict[str, Any]:
     }
 
 
-def _row_values(loan_id: int, r: Row) -> dict[str, Any]:
+def row_values(loan_id: int, r: Row) -> dict[str, Any]:
     return {
         "loan_id": loan_id,
         "seq": r.seq,
@@ -252,14 +256,14 @@ def insert_loan(conn: Connection, item: Loan) -> None:
             **loan_values(item),
         )
     )
-    conn.execute(insert(loan_row), [_row_values(item.loan_id, r) for r in item.rows])
+    conn.execute(insert(loan_row), [row_values(item.loan_id, r) for r in item.rows])
 
 
 def save_loan(conn: Connection, item: Loan) -> None:
     """Write a loan's state and its rows (rows are rewritten: a prepayment reshapes them)."""
     conn.execute(update(loan).where(loan.c.id == item.loan_id).values(**loan_values(item)))
     conn.execute(delete(loan_row).where(loan_row.c.loan_id == item.loan_id))
-    conn.execute(insert(loan_row), [_row_values(item.loan_id, r) for r in item.rows])
+    conn.execute(insert(loan_row), [row_values(item.loan_id, r) for r in item.rows])
 
 
 def save_loans_serviced(conn: Connection, items: Sequence[Loan]) -> None:
