@@ -48,6 +48,7 @@ def random_book(
             term_months=term,
             method=rng.choice(methods),
             wallet_yuan=wallet,
+            keep_disbursement=rng.random() < 0.2,
             county="新泰市",
             township=rng.choice(["羊流镇", "楼德镇", "天宝镇", "小协镇"]),
         )
