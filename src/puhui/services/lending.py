@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
@@ -222,10 +223,11 @@ class Lending:
     # -- drawdown ------------------------------------------------------------------------
     def preview(self, line_id: int, amount: object, term_months: int, method: str) -> Schedule:
         """Schedule a drawdown would have if made today (nothing is written)."""
+        amount_yuan = positive_yuan(amount)
         with self.db.read() as conn:
             line = loan_store.load_line(conn, line_id)
             on = self.db.business_date(conn)
-        product, amount_fen, chosen = self._check_draw(line, amount, term_months, method)
+        product, amount_fen, chosen = self._check_draw(line, amount_yuan, term_months, method)
         return build_schedule(
             amount_fen,
             line.rate_annual,
@@ -237,10 +239,9 @@ class Lending:
         )
 
     def _check_draw(
-        self, line: CreditLine, amount: object, term_months: int, method: str
+        self, line: CreditLine, amount_yuan: Decimal, term_months: int, method: str
     ) -> tuple[Product, int, Method]:
         product = self.catalogue.get(line.product_code)
-        amount_yuan = positive_yuan(amount)
         try:
             chosen = Method(method)
         except ValueError:
@@ -262,10 +263,11 @@ class Lending:
         self, key: str, line_id: int, amount: object, term_months: int, method: str
     ) -> DrawResult:
         """支用: a loan on ``line_id`` disbursed to the borrower's wallet."""
+        amount_yuan = positive_yuan(amount)
 
         def action(conn: Connection, on: date) -> DrawResult:
             line = loan_store.load_line(conn, line_id)
-            product, amount_fen, chosen = self._check_draw(line, amount, term_months, method)
+            product, amount_fen, chosen = self._check_draw(line, amount_yuan, term_months, method)
             line = line.draw(amount_fen, on)
             loan_id = loan_store.next_loan_id(conn)
             schedule = build_schedule(
@@ -309,7 +311,12 @@ class Lending:
                 entry_seq=seq,
             )
 
-        request = {"line_id": line_id, "amount": str(amount), "term": term_months, "method": method}
+        request = {
+            "line_id": line_id,
+            "amount_fen": to_fen(amount_yuan),
+            "term": term_months,
+            "method": method,
+        }
         return self._once(key, "draw", request, DrawResult, action)
 
     # -- repayment -----------------------------------------------------------------------
