@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import date, timedelta
 from decimal import Decimal
 
 from puhui.products import Catalogue, Segment
@@ -19,9 +20,17 @@ _SEGMENT_FOR = {
 
 
 def random_book(
-    catalogue: Catalogue, n: int, seed: int, wallet_share: float = 0.7
+    catalogue: Catalogue,
+    n: int,
+    seed: int,
+    wallet_share: float = 0.7,
+    spread_before: date | None = None,
 ) -> Iterator[LoanSpec]:
-    """``n`` customers, each with one line and one drawdown; most keep money in the wallet."""
+    """``n`` customers, each with one line and one drawdown; most keep money in the wallet.
+
+    With ``spread_before`` the loans were drawn over the 28 days before that date, so due dates
+    spread over the month as in a real book.
+    """
     rng = random.Random(seed)
     codes = sorted(catalogue.products)
     for i in range(n):
@@ -49,6 +58,9 @@ def random_book(
             method=rng.choice(methods),
             wallet_yuan=wallet,
             keep_disbursement=rng.random() < 0.2,
+            start_date=(
+                spread_before - timedelta(days=rng.randrange(0, 29)) if spread_before else None
+            ),
             county="新泰市",
             township=rng.choice(["羊流镇", "楼德镇", "天宝镇", "小协镇"]),
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from itertools import islice
@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select
 
+from puhui.errors import ValidationError
 from puhui.ledger import AccountKind, account_code
 from puhui.loans import CreditLine, open_loan
 from puhui.money import to_fen
@@ -46,6 +47,9 @@ class LoanSpec:
     #: A borrower usually moves the loan to their bank card at once 提现; True keeps it in
     #: the wallet (where the day-close would auto-debit instalments from it).
     keep_disbursement: bool = False
+    #: Draw date when moving in loans drawn recently (at most 28 days back, so that no
+    #: instalment has fallen due yet); None means the open business date.
+    start_date: date | None = None
     county: str = ""
     township: str = ""
     village: str = ""
@@ -62,6 +66,17 @@ def _schedule(
     months: frozenset[int],
 ) -> Schedule:
     return build_schedule(amount_fen, rate_annual, term, on, method, basis, months)
+
+
+def _draw_date(spec: LoanSpec, on: date) -> date:
+    drawn_on = spec.start_date or on
+    if not on - timedelta(days=28) <= drawn_on <= on:
+        raise ValidationError(
+            "BULK_START_DATE",
+            f"迁入贷款的放款日必须在营业日 {on} 之前 28 天以内",
+            f"start_date must be within the 28 days before the business date {on}; got {drawn_on}",
+        )
+    return drawn_on
 
 
 def copy_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -152,13 +167,14 @@ def _open_batch(conn: Connection, on: date, catalogue: Catalogue, batch: list[Lo
         )
         if spec.amount_yuan is not None:
             amount_fen = to_fen(spec.amount_yuan)
+            drawn_on = _draw_date(spec, on)
             product.check_draw(spec.amount_yuan, spec.term_months, spec.method)
             line = line.draw(amount_fen, on)
             schedule = _schedule(
                 amount_fen,
                 line.rate_annual,
                 spec.term_months,
-                on,
+                drawn_on,
                 spec.method,
                 product.interest_basis,
                 product.principal_months,
@@ -170,7 +186,7 @@ def _open_batch(conn: Connection, on: date, catalogue: Catalogue, batch: list[Lo
                 product.code,
                 schedule,
                 product.penalty_multiplier,
-                on,
+                drawn_on,
                 product.principal_months,
             )
             principal_id = new_account(AccountKind.LOAN_PRINCIPAL, loan_id)
