@@ -9,15 +9,14 @@ domain rules as a single drawdown (``CreditLine.draw``, ``schedule.build_schedul
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from itertools import islice
-from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, select
 
 from puhui.errors import ValidationError
 from puhui.ledger import AccountKind, account_code
@@ -28,6 +27,7 @@ from puhui.schedule import Basis, Method, Schedule, add_months, build_schedule
 from puhui.store import ledger as ledger_store
 from puhui.store import loans as loan_store
 from puhui.store.db import Database
+from puhui.store.rows import insert_rows
 from puhui.store.tables import account, credit_line, customer, loan, loan_row
 
 
@@ -77,23 +77,6 @@ def _draw_date(spec: LoanSpec, on: date) -> date:
             f"start_date must be within the 28 days before the business date {on}; got {drawn_on}",
         )
     return drawn_on
-
-
-def copy_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert many rows: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
-    if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), list(rows))
-        return
-    columns = list(rows[0])
-    raw = conn.connection.driver_connection
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(tuple(row[c] for c in columns))
 
 
 def _batches(items: Iterable[LoanSpec], size: int) -> Iterator[list[LoanSpec]]:
@@ -225,11 +208,11 @@ def _open_batch(conn: Connection, on: date, catalogue: Catalogue, batch: list[Lo
             }
         )
         lines.append({"id": line_id, "created_at": now, **loan_store.line_values(line)})
-    copy_rows(conn, account, accounts)
-    copy_rows(conn, customer, customers)
-    copy_rows(conn, credit_line, lines)
-    copy_rows(conn, loan, loans)
-    copy_rows(conn, loan_row, rows)
+    insert_rows(conn, account, accounts)
+    insert_rows(conn, customer, customers)
+    insert_rows(conn, credit_line, lines)
+    insert_rows(conn, loan, loans)
+    insert_rows(conn, loan_row, rows)
     if legs:
         ledger_store.append(
             conn,

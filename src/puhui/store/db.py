@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.engine import make_url
 
 from puhui.errors import ValidationError
+from puhui.store import ledger as ledger_store
 from puhui.store.tables import ledger_head, system_state
 
 
@@ -74,10 +75,18 @@ class Database:
         """A serialised money-moving transaction (commits on success, rolls back on error)."""
         with self.engine.connect() as raw:
             conn = raw.execution_options(sqlite_begin="IMMEDIATE") if not self.is_postgres else raw
-            with conn.begin():
-                if self.is_postgres:
-                    conn.execute(select(ledger_head.c.seq).with_for_update())
-                yield conn
+            try:
+                with conn.begin():
+                    head = None
+                    if self.is_postgres:
+                        head = conn.execute(
+                            select(ledger_head.c.seq, ledger_head.c.hash).with_for_update()
+                        ).one()
+                    ledger_store.begin_write(conn, head)
+                    yield conn
+                    ledger_store.flush(conn)
+            finally:
+                ledger_store.end_write(conn)
 
     def dispose(self) -> None:
         self.engine.dispose()

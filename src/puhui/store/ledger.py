@@ -8,11 +8,12 @@ database with PostgreSQL ``COPY`` or SQLite ``executemany``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import groupby
 
 from sqlalchemy import Connection, func, insert, select, union_all, update
+from sqlalchemy.exc import IntegrityError
 
 from puhui.errors import Conflict, NotFound, invariant
 from puhui.ledger import (
@@ -25,6 +26,7 @@ from puhui.ledger import (
     normal_side,
     verify_chain,
 )
+from puhui.store.rows import insert_rows
 from puhui.store.tables import account, journal_entry, ledger_head, posting
 
 Legs = Sequence[tuple[int, int, int]]  # (debit_account_id, credit_account_id, amount_fen)
@@ -73,21 +75,60 @@ def book_account_id(conn: Connection, kind: AccountKind) -> int:
     return account_ids(conn, [kind.value])[kind.value]
 
 
-def _bulk_postings(conn: Connection, seq: int, legs: Legs) -> None:
-    if conn.dialect.name == "postgresql" and len(legs) > 200:
-        raw = conn.connection.driver_connection
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(
-                "COPY posting (entry_seq, leg, debit_account_id, credit_account_id, amount_fen)"
-                " FROM STDIN"
-            ) as copy,
-        ):
-            for leg_no, (debit, credit, amount) in enumerate(legs, start=1):
-                copy.write_row((seq, leg_no, debit, credit, amount))
+#: ``conn.info`` key of the entries appended in the current write transaction, not yet sent.
+_PENDING = "puhui.journal.pending"
+_FLUSH_LEGS = 20_000
+
+
+@dataclass(slots=True)
+class _Pending:
+    """Entries of one write transaction, buffered so a batch costs a few round trips."""
+
+    head_seq: int
+    head_hash: str
+    entries: list[dict[str, object]] = field(default_factory=list)
+    postings: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+
+
+def begin_write(conn: Connection, head: tuple[int, str] | None) -> None:
+    """Called by ``Database.write()`` when a money-moving transaction starts.
+
+    ``head`` is the locked ledger head when the caller already read it (PostgreSQL).
+    """
+    conn.info[_PENDING] = None if head is None else _Pending(head[0], head[1])
+
+
+def end_write(conn: Connection) -> None:
+    """Called by ``Database.write()`` when the transaction ends (committed or not)."""
+    conn.info.pop(_PENDING, None)
+
+
+def _pending(conn: Connection) -> _Pending:
+    invariant(_PENDING in conn.info, "journal entries are appended only inside Database.write()")
+    pending = conn.info[_PENDING]
+    if pending is None:
+        seq, digest = conn.execute(select(ledger_head.c.seq, ledger_head.c.hash)).one()
+        pending = conn.info[_PENDING] = _Pending(seq, digest)
+    return pending
+
+
+def flush(conn: Connection) -> None:
+    """Write the buffered entries and move the ledger head (no-op when nothing is pending)."""
+    pending = conn.info.get(_PENDING)
+    if pending is None or not pending.entries:
         return
-    conn.execute(
-        insert(posting),
+    try:
+        conn.execute(insert(journal_entry), pending.entries)
+    except IntegrityError:
+        raise Conflict(
+            "ENTRY_EXISTS",
+            "记账凭证的幂等键已存在",
+            "a journal entry with one of these keys already exists",
+        ) from None
+    insert_rows(
+        conn,
+        posting,
         [
             {
                 "entry_seq": seq,
@@ -96,9 +137,12 @@ def _bulk_postings(conn: Connection, seq: int, legs: Legs) -> None:
                 "credit_account_id": credit,
                 "amount_fen": amount,
             }
-            for leg_no, (debit, credit, amount) in enumerate(legs, start=1)
+            for seq, leg_no, debit, credit, amount in pending.postings
         ],
     )
+    conn.execute(update(ledger_head).values(seq=pending.head_seq, hash=pending.head_hash))
+    pending.entries.clear()
+    pending.postings.clear()
 
 
 def append(
@@ -111,34 +155,42 @@ def append(
 ) -> int:
     """Append one entry with legs given by account id; returns its sequence number.
 
-    Must run inside ``Database.write()``. Refuses a key already in the journal.
+    Must run inside ``Database.write()``; the entry is chained at once and written with the
+    rest of the transaction's entries (or earlier, for large batches). A key already in the
+    journal is refused (``ENTRY_EXISTS``).
     """
     invariant(len(legs) > 0, f"entry {key} has no legs")
     for debit, credit, amount in legs:
         invariant(amount > 0 and debit != credit, f"entry {key}: unbalanced leg")
-    if entry_exists(conn, key):
+    pending = _pending(conn)
+    if key in pending.keys:
         raise Conflict(
             "ENTRY_EXISTS",
             f"记账凭证 {key} 已存在",
             f"a journal entry with key {key!r} already exists",
         )
-    head_seq, head_hash = conn.execute(select(ledger_head.c.seq, ledger_head.c.hash)).one()
-    seq = head_seq + 1
-    digest = chain_hash(head_hash, seq, key, kind, effective_date, memo, legs)
-    conn.execute(
-        insert(journal_entry).values(
-            seq=seq,
-            key=key,
-            kind=kind,
-            effective_date=effective_date,
-            memo=memo,
-            prev_hash=head_hash,
-            hash=digest,
-            created_at=utcnow(),
-        )
+    seq = pending.head_seq + 1
+    digest = chain_hash(pending.head_hash, seq, key, kind, effective_date, memo, legs)
+    pending.entries.append(
+        {
+            "seq": seq,
+            "key": key,
+            "kind": kind,
+            "effective_date": effective_date,
+            "memo": memo,
+            "prev_hash": pending.head_hash,
+            "hash": digest,
+            "created_at": utcnow(),
+        }
     )
-    _bulk_postings(conn, seq, legs)
-    conn.execute(update(ledger_head).values(seq=seq, hash=digest))
+    pending.postings.extend(
+        (seq, leg_no, debit, credit, amount)
+        for leg_no, (debit, credit, amount) in enumerate(legs, start=1)
+    )
+    pending.keys.add(key)
+    pending.head_seq, pending.head_hash = seq, digest
+    if len(pending.postings) >= _FLUSH_LEGS:
+        flush(conn)
     return seq
 
 
@@ -150,6 +202,7 @@ def post(conn: Connection, entry: Entry) -> int:
 
 
 def entry_exists(conn: Connection, key: str) -> bool:
+    flush(conn)
     return (
         conn.execute(select(journal_entry.c.seq).where(journal_entry.c.key == key)).first()
         is not None
@@ -171,6 +224,7 @@ def _movements() -> object:
 
 def balances_by_id(conn: Connection, ids: Sequence[int] | None = None) -> dict[int, int]:
     """Debit-positive balance per account id (all accounts with postings if ``ids`` is None)."""
+    flush(conn)
     mv = _movements()
     query = select(mv.c.account_id, func.sum(mv.c.amount)).group_by(mv.c.account_id)  # type: ignore[attr-defined]
     if ids is not None:
@@ -222,6 +276,7 @@ def statement(
     conn: Connection, code: str, start: date | None = None, end: date | None = None
 ) -> tuple[int, list[StatementLine]]:
     """对账单: opening balance and each movement of account ``code`` (normal-side signs)."""
+    flush(conn)
     ids = account_ids(conn, [code], create_missing=False)
     if code not in ids:
         raise NotFound("ACCOUNT_NOT_FOUND", f"科目不存在：{code}", f"no account {code!r}")
@@ -262,6 +317,7 @@ def statement(
 
 def iter_stored(conn: Connection, batch: int = 10_000) -> Iterator[StoredEntry]:
     """Stream the journal in sequence order, with legs, for verification."""
+    flush(conn)
     last = 0
     while True:
         entries = (
