@@ -45,7 +45,8 @@ def run(engine: str, entries: int, batch: int) -> dict[str, float]:
         elapsed = time.perf_counter() - started
         with db.read() as conn:
             checked, problems = ledger_store.verify(conn)
-        assert checked == entries and not problems, problems[:3]
+        if checked != entries or problems:
+            raise SystemExit(f"verification failed: {checked} entries, {problems[:3]}")
     return {
         "entries": entries,
         "seconds": round(elapsed, 3),

@@ -9,6 +9,7 @@ domain rules as a single drawdown (``CreditLine.draw``, ``schedule.build_schedul
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,7 +23,7 @@ from puhui.errors import ValidationError
 from puhui.ledger import AccountKind, account_code
 from puhui.loans import CreditLine, open_loan
 from puhui.money import to_fen
-from puhui.products import Catalogue
+from puhui.products import Catalogue, Segment
 from puhui.schedule import Basis, Method, Schedule, add_months, build_schedule
 from puhui.store import ledger as ledger_store
 from puhui.store import loans as loan_store
@@ -47,8 +48,8 @@ class LoanSpec:
     #: A borrower usually moves the loan to their bank card at once 提现; True keeps it in
     #: the wallet (where the day-close would auto-debit instalments from it).
     keep_disbursement: bool = False
-    #: Draw date when moving in loans drawn recently (at most 28 days back, so that no
-    #: instalment has fallen due yet); None means the open business date.
+    #: Draw date when moving in loans drawn recently (within the month before the business
+    #: date, so that no instalment is past due); None means the open business date.
     start_date: date | None = None
     county: str = ""
     township: str = ""
@@ -70,11 +71,12 @@ def _schedule(
 
 def _draw_date(spec: LoanSpec, on: date) -> date:
     drawn_on = spec.start_date or on
-    if not on - timedelta(days=28) <= drawn_on <= on:
+    if not (drawn_on <= on <= add_months(drawn_on, 1)):
         raise ValidationError(
             "BULK_START_DATE",
-            f"迁入贷款的放款日必须在营业日 {on} 之前 28 天以内",
-            f"start_date must be within the 28 days before the business date {on}; got {drawn_on}",
+            f"迁入贷款的放款日必须在营业日 {on} 之前一个月以内（首期尚未逾期）",
+            f"start_date must lie in the month before the business date {on}, "
+            f"so that no instalment is past due; got {drawn_on}",
         )
     return drawn_on
 
@@ -221,4 +223,69 @@ def _open_batch(conn: Connection, on: date, catalogue: Catalogue, batch: list[Lo
             on,
             legs,
             memo=f"批量放款 bulk disbursement, customers {first_customer}+{len(batch) - 1}",
+        )
+
+
+_SEGMENT_FOR = {
+    "xintai_farmer_line": Segment.FARMER,
+    "merchant_sales_line": Segment.MERCHANT,
+    "seasonal_farm_loan": Segment.FARMER,
+    "disaster_insurance_loan": Segment.FARMER,
+    "green_agri_loan": Segment.FARMER,
+}
+
+
+def _recent_date(rng: random.Random, on: date) -> date:
+    """A draw date in the month before ``on`` whose first instalment is not yet past due."""
+    span = (on - add_months(on, -1)).days
+    drawn_on = on - timedelta(days=rng.randrange(0, span + 1))
+    while add_months(drawn_on, 1) < on:  # month-end clipping (Mar 31 → Feb 28 → Mar 28)
+        drawn_on += timedelta(days=1)
+    return drawn_on
+
+
+def synthetic_book(
+    catalogue: Catalogue,
+    n: int,
+    seed: int,
+    wallet_share: float = 0.7,
+    spread_before: date | None = None,
+) -> Iterator[LoanSpec]:
+    """A seeded random book for demos, benchmarks and tests: every product, method and basis.
+
+    ``n`` customers, each with one line and one drawdown; most keep money in the wallet.
+
+    With ``spread_before`` the loans were drawn over the month before that date, so due dates
+    spread over the month as in a real book (some fall due on that very date).
+    """
+    rng = random.Random(seed)
+    codes = sorted(catalogue.products)
+    for i in range(n):
+        product = catalogue.get(rng.choice(codes))
+        band = rng.choice(sorted(product.rate_bands))
+        methods = product.methods_for(band)
+        low, high = int(product.amount_min_yuan), int(product.amount_max_yuan)
+        limit = Decimal(rng.randrange(max(low, 2000), min(high, 100_000) + 1, 100))
+        amount = Decimal(rng.randrange(int(product.draw_min_yuan), int(limit) + 1, 100))
+        term = rng.choice(product.terms_months)
+        # some borrowers keep enough in the wallet for a few instalments, some nothing
+        wallet = (
+            Decimal(rng.randrange(0, int(amount) // 2 + 1, 10))
+            if rng.random() < wallet_share
+            else Decimal(0)
+        )
+        yield LoanSpec(
+            name=f"客户{i + 1}",
+            segment=_SEGMENT_FOR[product.code].value,
+            product_code=product.code,
+            limit_yuan=limit,
+            band=band,
+            amount_yuan=amount,
+            term_months=term,
+            method=rng.choice(methods),
+            wallet_yuan=wallet,
+            keep_disbursement=rng.random() < 0.2,
+            start_date=_recent_date(rng, spread_before) if spread_before else None,
+            county="新泰市",
+            township=rng.choice(["羊流镇", "楼德镇", "天宝镇", "小协镇"]),
         )
