@@ -41,7 +41,7 @@ class ModelParams:
     """Coefficients of the generative model (logits unless said otherwise)."""
 
     # Probability of default (monthly hazard of entering default while owing money).
-    pd_intercept: float = -7.15
+    pd_intercept: float = -7.1
     pd_willingness: float = -1.05
     pd_ability: float = -0.55
     pd_stress: float = 1.1
@@ -57,20 +57,20 @@ class ModelParams:
     late_stress: float = 1.2
     cure_probability: float = 0.7
     # Loan demand.
-    draw_intercept: float = -5.7
-    draw_repeat: float = 3.55
+    draw_intercept: float = -4.82
+    draw_repeat: float = 2.15
     draw_need_sd: float = 1.2
     draw_rate_per_pp: float = -0.12
     draw_stress: float = 0.4
     draw_disaster: float = 0.8
-    draw_share_a: float = 3.0
+    draw_share_a: float = 3.4
     draw_share_b: float = 2.0
     #: Probabilities of choosing a 3, 6, 9 or 12-month term.
     term_shares: tuple[float, float, float, float] = (0.40, 0.27, 0.08, 0.25)
     #: Share of A/B customers choosing interest-first repayment.
     interest_first_share: float = 0.5
     # Early repayment (whole balance) in a month.
-    prepay_intercept: float = -1.75
+    prepay_intercept: float = -1.1
     prepay_surplus: float = 1.2
     prepay_ability: float = 0.25
     # Grant policy.

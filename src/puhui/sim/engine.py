@@ -26,7 +26,7 @@ from puhui.sim.output import ParquetSink, Sink, publish, staging_dir, write_mani
 from puhui.sim.platform import _fen, initial_platform, platform_month
 from puhui.sim.policy import grant_lines, product_terms
 from puhui.sim.population import Population, generate_population
-from puhui.sim.schemas import table
+from puhui.sim.schemas import labels, table
 from puhui.sim.timeline import Timeline, make_timeline, rng
 
 #: Progress callback: (stage label, steps done, steps in total).
@@ -147,7 +147,7 @@ def _lines_table(pop: Population, product_code: str, chunks: list[dict]) -> pa.T
         {
             **cols,
             "id_number": pop.id_number.take(pa.array(person)),
-            "product_code": np.full(person.size, product_code, dtype=object),
+            "product_code": labels([product_code], np.zeros(person.size, dtype=np.int64)),
             "renewal_of": pa.array(renewal, mask=renewal < 0),
         },
     )
@@ -163,7 +163,7 @@ def _write_lender_month(
     pay = {k: np.concatenate([c[k] for c in rows.repayments]) for k in rows.repayments[0]}
     order = np.lexsort((pay["kind"], pay["draw_id"], pay["repay_date"]))
     pay = {k: v[order] for k, v in pay.items()}
-    pay["kind"] = np.array(REPAYMENT_KINDS, dtype=object)[pay["kind"]]
+    pay["kind"] = labels(REPAYMENT_KINDS, pay["kind"])
     sink.write("lender/repayments", table("lender/repayments", pay))
     status = {k: v for k, v in rows.status.items() if k != "person"}
     sink.write("lender/monthly_status", table("lender/monthly_status", status))
@@ -177,7 +177,7 @@ def _truth_persons(pop: Population, book: LoanBook, timeline: Timeline) -> pa.Ta
         {
             "id_number": pop.id_number,
             "user_id": pa.array(pop.user_id, mask=~pop.has_account),
-            "occupation": np.array(OCCUPATIONS, dtype=object)[pop.occupation],
+            "occupation": labels(OCCUPATIONS, pop.occupation),
             "ability": pop.ability,
             "willingness": pop.willingness,
             "need": pop.need,

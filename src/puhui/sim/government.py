@@ -20,7 +20,7 @@ from puhui.sim.config import SimConfig
 from puhui.sim.county import CROPS
 from puhui.sim.names import ETHNICITIES
 from puhui.sim.population import EDUCATION_LEVELS, Population
-from puhui.sim.schemas import table
+from puhui.sim.schemas import labels, table
 from puhui.sim.timeline import Timeline, civil_from_epoch_days, rng, to_epoch_day
 
 HISTORY_YEARS = 5
@@ -36,6 +36,7 @@ SHOP_CATEGORIES: tuple[str, ...] = (
     "handicraft",
 )
 SHOP_ID_BASE = 5_100_000_000
+SUBSIDY_KINDS: tuple[str, ...] = ("cultivated_land_protection", "farm_machinery")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,22 +76,22 @@ def government_tables(
         {
             "id_number": pop.id_number,
             "name": pop.name,
-            "gender": np.where(pop.male, "male", "female"),
+            "gender": labels(("female", "male"), pop.male),
             "birth_date": pop.birth_day,
-            "ethnicity": np.array(ETHNICITIES, dtype=object)[pop.ethnicity],
-            "township_code": np.array([t.code for t in towns], dtype=object)[pop.township],
-            "township_name": np.array([t.name_zh for t in towns], dtype=object)[pop.township],
+            "ethnicity": labels(ETHNICITIES, pop.ethnicity),
+            "township_code": labels([t.code for t in towns], pop.township),
+            "township_name": labels([t.name_zh for t in towns], pop.township),
             "village_code": pop.village_code.take(pa.array(pop.village)),
             "village_name": pop.village_name.take(pa.array(pop.village)),
             "household_size": pop.household_size,
-            "education": np.array(EDUCATION_LEVELS, dtype=object)[pop.education],
+            "education": labels(EDUCATION_LEVELS, pop.education),
         },
     )
 
     # Pension: a yearly contribution for ages 20–59; willingness and ability decide who pays.
     age = years[None, :] - birth_year[:, None]
     trend = 0.15 * (years - config.start.year)[None, :]
-    pay_logit = 1.0 + 0.9 * pop.willingness[:, None] + 0.4 * pop.ability[:, None] + trend
+    pay_logit = 1.0 + 0.5 * pop.willingness[:, None] + 0.4 * pop.ability[:, None] + trend
     pays = (age >= 20) & (age <= 59) & (gen.random(age.shape) < 1 / (1 + np.exp(-pay_logit)))
     months = np.where(gen.random(age.shape) < 0.85, 12, gen.integers(1, 12, age.shape))
     grade_index = np.clip(
@@ -124,7 +125,7 @@ def government_tables(
             "id_number": pop.id_number.take(pa.array(pop.plot_owner)),
             "village_code": plot_village,
             "area_mu": pop.plot_area_mu,
-            "crop": np.array(CROPS, dtype=object)[pop.plot_crop],
+            "crop": labels(CROPS, pop.plot_crop),
             "registered_date": pop.plot_registered_day,
         },
     )
@@ -180,16 +181,15 @@ def _subsidies(
         {
             "id_number": pop.id_number.take(pa.array(person[order])),
             "paid_date": paid[order],
-            "kind": np.where(order < n_land, "cultivated_land_protection", "farm_machinery"),
+            "kind": labels(SUBSIDY_KINDS, order >= n_land),
             "amount_fen": np.concatenate([land_fen, machine_fen])[order],
             "area_mu": pa.array(
                 np.concatenate([land_mu[land_person], np.zeros(machine_person.size)])[order],
                 mask=order >= n_land,
             ),
-            "machine": pa.array(
-                np.concatenate([np.full(n_land, ""), np.array(MACHINES, dtype=object)[machine]])[
-                    order
-                ].astype(object),
+            "machine": labels(
+                MACHINES,
+                np.concatenate([np.zeros(n_land, dtype=np.int64), machine])[order],
                 mask=order < n_land,
             ),
         },
@@ -222,9 +222,9 @@ def register_tables(pop: Population, config: SimConfig) -> tuple[dict[str, pa.Ta
                 pop.account_opened_day[merchant],
                 start_day - gen.integers(30, 6 * 365, merchant.size),
             ),
-            "category": np.array(SHOP_CATEGORIES, dtype=object)[
-                gen.integers(0, len(SHOP_CATEGORIES), merchant.size)
-            ],
+            "category": labels(
+                SHOP_CATEGORIES, gen.integers(0, len(SHOP_CATEGORIES), merchant.size)
+            ),
         },
     )
     return {"platform/accounts": accounts, "ecommerce/shops": shops}, shop_id

@@ -41,6 +41,7 @@ from puhui.money import DAYS_PER_YEAR, MONTHS_PER_YEAR, RATE_SCALE
 from puhui.products import BANDS
 from puhui.sim.config import ModelParams
 from puhui.sim.policy import Grant, ProductTerms
+from puhui.sim.schemas import labels
 from puhui.sim.timeline import Timeline
 
 METHODS: tuple[str, ...] = ("equal_installment", "interest_first")
@@ -198,7 +199,7 @@ def _line_rows(book: LoanBook, who: np.ndarray, t: int, renewal_of: np.ndarray) 
         "granted_date": np.full(who.size, tl.first_day[t]),
         "expiry_date": np.full(who.size, tl.first_day[t + book.terms.validity_months] - 1),
         "limit_fen": book.limit_fen[who],
-        "band": np.array(BANDS, dtype=object)[book.band[who]],
+        "band": labels(BANDS, book.band[who]),
         "rate_annual_e8": book.rate_e8[who],
         "renewal_of": renewal_of,
     }
@@ -436,7 +437,7 @@ def _draw(
         "draw_date": day,
         "principal_fen": amount,
         "term_months": term,
-        "repayment_method": np.array(METHODS, dtype=object)[interest_first.astype(np.int64)],
+        "repayment_method": labels(METHODS, interest_first),
         "rate_annual_e8": rate,
         "maturity_date": book.timeline.first_day[t + term] + dom - 1,
     }
@@ -461,5 +462,5 @@ def _status(book: LoanBook, t: int) -> dict[str, np.ndarray]:
         "overdue_principal_fen": book.arrears_principal_fen[who],
         "overdue_interest_fen": book.arrears_interest_fen[who],
         "days_past_due": dpd,
-        "classification": np.array(CLASSES, dtype=object)[classify(dpd)],
+        "classification": labels(CLASSES, classify(dpd)),
     }

@@ -106,14 +106,19 @@ def write_manifest(root: Path, summary: dict[str, object], rows: dict[str, int])
     (root / MANIFEST).write_text(text, encoding="utf-8")
 
 
-def staging_dir(out: Path, *, overwrite: bool) -> Path:
-    """A fresh sibling folder to write a run into before :func:`publish` renames it to ``out``."""
+def check_out(out: Path, *, overwrite: bool) -> None:
+    """Refuse to replace a non-empty ``out`` unless ``overwrite`` (``SIM_OUT_EXISTS``)."""
     if out.exists() and not overwrite and (not out.is_dir() or any(out.iterdir())):
         raise ValidationError(
             "SIM_OUT_EXISTS",
             f"输出目录 {out} 已存在且不为空；如需覆盖请加 --overwrite",
             f"output folder {out} exists and is not empty; pass --overwrite to replace it",
         )
+
+
+def staging_dir(out: Path, *, overwrite: bool) -> Path:
+    """A fresh sibling folder to write a run into before :func:`publish` renames it to ``out``."""
+    check_out(out, overwrite=overwrite)
     staging = out.with_name(f".{out.name}.partial")
     if staging.exists():
         shutil.rmtree(staging)

@@ -80,7 +80,7 @@ def platform_month(
     bill_fen = _fen(
         bills * 110.0 * np.exp(0.1 * pop.household_size[who] + gen.normal(0, 0.3, who.size))
     )
-    late_p = _logistic(-3.3 - 1.0 * pop.willingness[who] + 0.8 * stress + 2.0 * bad)
+    late_p = _logistic(-3.1 - 0.5 * pop.willingness[who] + 0.8 * stress + 1.5 * bad)
     days = int(timeline.days_in_month[t])
     login_p = np.clip((0.15 + 0.7 * d) * np.where(bad, 0.5, 1.0), 0.02, 0.98)
     month_day = np.full(who.size, timeline.first_day[t])

@@ -28,6 +28,7 @@ from puhui.idcard import check_values
 from puhui.sim.config import SimConfig
 from puhui.sim.county import CROPS, OCCUPATIONS
 from puhui.sim.names import ETHNICITIES, ETHNICITY_SHARES, make_names, village_names
+from puhui.sim.schemas import labels
 from puhui.sim.timeline import civil_from_epoch_days, rng, to_epoch_day
 
 EDUCATION_LEVELS: tuple[str, ...] = ("primary", "junior_high", "senior_high", "college")
@@ -311,7 +312,7 @@ def _identity_numbers(
     digits = (first17[:, None] // 10 ** np.arange(16, -1, -1, dtype=np.int64)) % 10
     check = check_values(digits)
     body = pc.cast(pa.array(first17), pa.string())
-    last = pa.array(np.array(list("0123456789X"), dtype=object)[check], type=pa.string())
+    last = labels("0123456789X", check)
     return pc.binary_join_element_wise(body, last, "")
 
 

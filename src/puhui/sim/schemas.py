@@ -15,6 +15,8 @@ Everything under ``truth/`` is ground truth for evaluation and must never become
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyarrow as pa
 
@@ -207,6 +209,12 @@ SCHEMAS: dict[str, pa.Schema] = {
 
 #: Partner folders in the order they are written and documented.
 PARTNERS: tuple[str, ...] = ("government", "platform", "ecommerce", "lender", "truth")
+
+
+def labels(names: Sequence[str], index: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
+    """String column ``names[index]`` built by Arrow ``take`` (fast for millions of rows)."""
+    indices = pa.array(np.asarray(index, dtype=np.int64), mask=mask)
+    return pa.array(list(names), type=pa.string()).take(indices)
 
 
 def _column(value: object, kind: pa.DataType) -> pa.Array:
