@@ -29,6 +29,7 @@ err_console = Console(stderr=True)
 #: Command-group modules; each defines ``register(app)``. Keep one line per group.
 _GROUPS = (
     "puhui.cli.products",
+    "puhui.cli.sim",
 )
 
 
@@ -61,8 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
+    except (click.ClickException, typer.TyperException) as exc:
+        # Typer vendors its own click: its usage errors (missing or unknown option, bad
+        # value) are TyperException, not click.ClickException, and used to end in a traceback.
+        err_console.print(f"用法错误 usage error: {exc.format_message()}", highlight=False)
         return exc.exit_code
     return 0
 
