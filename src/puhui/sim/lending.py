@@ -48,7 +48,10 @@ METHODS: tuple[str, ...] = ("equal_installment", "interest_first")
 CLASSES: tuple[str, ...] = ("normal", "special_mention", "substandard", "doubtful", "loss")
 #: Upper bounds of days past due for 关注 / 次级 / 可疑 (五级分类); above the last is 损失.
 CLASS_DPD_BOUNDS = np.array([0, 90, 270, 360])
-REPAYMENT_KINDS: tuple[str, ...] = ("instalment", "overdue", "prepayment")
+#: Repayment kinds in the order they happen on one day: arrears are cleared before the day's
+#: instalment, and an early repayment settles what is left after it.
+REPAYMENT_KINDS: tuple[str, ...] = ("overdue", "instalment", "prepayment")
+OVERDUE, INSTALMENT, PREPAYMENT = range(3)
 LAST_DRAW_DAY = 28
 FORCED_CURE_MONTHS = 2
 #: Draw ids and line ids start here so they never look like row numbers.
@@ -301,7 +304,9 @@ def _prepay(
     principal = book.scheduled_fen[who].copy()
     interest = day_interest_fen(principal, book.rate_e8[who], days)
     zero = np.zeros(who.size, dtype=np.int64)
-    rows.repayments.append(_repayment_rows(book, who, day, 2, principal, interest, zero, zero))
+    rows.repayments.append(
+        _repayment_rows(book, who, day, PREPAYMENT, principal, interest, zero, zero)
+    )
     book.scheduled_fen[who] = 0
     book.open[who] = False
     closed_dom[who] = day - first + 1
@@ -322,7 +327,7 @@ def _cure(book: LoanBook, t: int, first: int, gen: np.random.Generator, rows: Mo
             book,
             cure,
             day,
-            1,
+            OVERDUE,
             principal,
             book.arrears_interest_fen[cure].copy(),
             penalty,
@@ -368,7 +373,7 @@ def _dues(
             book,
             due[paid],
             day[paid],
-            0,
+            INSTALMENT,
             principal[paid],
             interest[paid],
             zero,
