@@ -75,7 +75,6 @@ class ModelParams:
     prepay_ability: float = 0.25
     # Grant policy.
     grant_share_of_eligible: float = 0.78
-    limit_multiple: float = 0.5
     band_limit_factor: tuple[float, ...] = (1.3, 1.15, 1.0, 0.85, 0.7)
     # Shocks.
     circle_shock_sd: float = 0.18

@@ -21,12 +21,6 @@ from puhui.errors import ValidationError
 
 #: Land uses registered in the land-rights registry (plot crop codes).
 CROPS: tuple[str, ...] = ("wheat_maize", "vegetables", "fruit", "peanut")
-CROP_ZH: dict[str, str] = {
-    "wheat_maize": "小麦玉米轮作",
-    "vegetables": "大棚蔬菜",
-    "fruit": "果园",
-    "peanut": "花生",
-}
 #: Main occupation of a household (truth only; partners see its traces, never the label).
 OCCUPATIONS: tuple[str, ...] = ("grain", "vegetable", "fruit", "livestock", "wage", "merchant")
 

@@ -97,6 +97,26 @@ class MonthRows:
     status: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+_INT_STATE = (
+    "draw_id",
+    "draw_line_id",
+    "draw_t",
+    "draw_dom",
+    "term",
+    "level_fen",
+    "scheduled_fen",
+    "next_seq",
+    "period_start_day",
+    "arrears_count",
+    "arrears_principal_fen",
+    "arrears_interest_fen",
+    "arrears_weighted",
+    "oldest_due_day",
+    "oldest_due_t",
+)
+_BOOL_STATE = ("open", "interest_first", "defaulted", "ever_drawn")
+
+
 @dataclass(slots=True)
 class LoanBook:
     """Per-person loan state (index = person); see the module docstring."""
@@ -118,9 +138,7 @@ class LoanBook:
     draw_id: np.ndarray = field(init=False)
     draw_line_id: np.ndarray = field(init=False)
     draw_t: np.ndarray = field(init=False)
-    draw_day: np.ndarray = field(init=False)
     draw_dom: np.ndarray = field(init=False)
-    principal_fen: np.ndarray = field(init=False)
     term: np.ndarray = field(init=False)
     interest_first: np.ndarray = field(init=False)
     level_fen: np.ndarray = field(init=False)
@@ -139,24 +157,11 @@ class LoanBook:
 
     def __post_init__(self) -> None:
         n = self.granted.size
-        zeros = lambda: np.zeros(n, dtype=np.int64)  # noqa: E731
-        self.open = np.zeros(n, dtype=bool)
-        self.draw_id, self.draw_t, self.draw_day, self.draw_dom = zeros(), zeros(), zeros(), zeros()
-        self.draw_line_id = zeros()
-        self.principal_fen, self.term, self.level_fen, self.scheduled_fen = (
-            zeros(),
-            zeros(),
-            zeros(),
-            zeros(),
-        )
-        self.interest_first = np.zeros(n, dtype=bool)
-        self.next_seq, self.period_start_day = zeros(), zeros()
-        self.arrears_count, self.arrears_principal_fen = zeros(), zeros()
-        self.arrears_interest_fen, self.arrears_weighted = zeros(), zeros()
-        self.oldest_due_day, self.oldest_due_t = zeros(), zeros()
-        self.defaulted = np.zeros(n, dtype=bool)
+        for name in _INT_STATE:
+            setattr(self, name, np.zeros(n, dtype=np.int64))
+        for name in _BOOL_STATE:
+            setattr(self, name, np.zeros(n, dtype=bool))
         self.default_t = np.full(n, -1, dtype=np.int64)
-        self.ever_drawn = np.zeros(n, dtype=bool)
 
     @property
     def outstanding_fen(self) -> np.ndarray:
@@ -426,9 +431,7 @@ def _draw(
     book.draw_id[who] = ids
     book.draw_line_id[who] = book.line_id[who]
     book.draw_t[who] = t
-    book.draw_day[who] = day
     book.draw_dom[who] = dom
-    book.principal_fen[who] = amount
     book.term[who] = term
     book.interest_first[who] = interest_first
     book.level_fen[who] = np.where(interest_first, 0, level_payment_fen(amount, rate, term))

@@ -79,9 +79,6 @@ class Population:
     contact_start: np.ndarray
     contact_target: np.ndarray
 
-    def contacts_of(self, person: int) -> np.ndarray:
-        return self.contact_target[self.contact_start[person] : self.contact_start[person + 1]]
-
 
 def _logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))

@@ -207,9 +207,6 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
-#: Partner folders in the order they are written and documented.
-PARTNERS: tuple[str, ...] = ("government", "platform", "ecommerce", "lender", "truth")
-
 
 def labels(names: Sequence[str], index: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
     """String column ``names[index]`` built by Arrow ``take`` (fast for millions of rows)."""

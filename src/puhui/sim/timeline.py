@@ -35,10 +35,6 @@ def to_epoch_day(day: date) -> int:
     return day.toordinal() - EPOCH_ORDINAL
 
 
-def from_epoch_day(days: int) -> date:
-    return date.fromordinal(int(days) + EPOCH_ORDINAL)
-
-
 def civil_from_epoch_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised (year, month 1–12, day 1–31) of epoch days."""
     as_days = days.astype("datetime64[D]")
