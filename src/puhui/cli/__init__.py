@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from rich.console import Console
 
@@ -47,26 +46,19 @@ def report_error(exc: PuhuiError) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI and map errors to exit codes."""
+    """Entry point: run the CLI and map errors to exit codes (2 for a domain error)."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except PuhuiError as exc:
         report_error(exc)
         return 2
     except InvariantViolation as exc:
         err_console.print(f"[bold red]内部错误 internal error[/]: {exc}", highlight=False)
         return 1
-    except click.exceptions.Abort:
-        err_console.print("已取消 aborted")
-        return 130
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except (click.ClickException, typer.TyperException) as exc:
-        # Typer vendors its own click: its usage errors (missing or unknown option, bad
-        # value) are TyperException, not click.ClickException, and used to end in a traceback.
-        err_console.print(f"用法错误 usage error: {exc.format_message()}", highlight=False)
-        return exc.exit_code
     return 0
 
 
