@@ -31,6 +31,7 @@ _GROUPS = (
     "puhui.cli.products",
     "puhui.cli.loans",
     "puhui.cli.ledger",
+    "puhui.cli.sim",
 )
 
 
