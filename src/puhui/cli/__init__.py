@@ -32,6 +32,7 @@ _GROUPS = (
     "puhui.cli.loans",
     "puhui.cli.ledger",
     "puhui.cli.sim",
+    "puhui.cli.demo",
 )
 
 

@@ -250,10 +250,13 @@ def synthetic_book(
     seed: int,
     wallet_share: float = 0.7,
     spread_before: date | None = None,
+    payer_share: float = 0.0,
 ) -> Iterator[LoanSpec]:
     """A seeded random book for demos, benchmarks and tests: every product, method and basis.
 
-    ``n`` customers, each with one line and one drawdown; most keep money in the wallet.
+    ``n`` customers, each with one line and one drawdown. A ``payer_share`` of them fund their
+    wallet with everything the loan will cost (the day-close auto-debits them to the end); of
+    the rest, ``wallet_share`` keep some money there and the others nothing.
 
     With ``spread_before`` the loans were drawn over the month before that date, so due dates
     spread over the month as in a real book (some fall due on that very date).
@@ -268,12 +271,15 @@ def synthetic_book(
         limit = Decimal(rng.randrange(max(low, 2000), min(high, 100_000) + 1, 100))
         amount = Decimal(rng.randrange(int(product.draw_min_yuan), int(limit) + 1, 100))
         term = rng.choice(product.terms_months)
-        # some borrowers keep enough in the wallet for a few instalments, some nothing
-        wallet = (
-            Decimal(rng.randrange(0, int(amount) // 2 + 1, 10))
-            if rng.random() < wallet_share
-            else Decimal(0)
-        )
+        if payer_share > 0 and rng.random() < payer_share:
+            cost = amount * (1 + product.rate_for(band) * term / 12)
+            wallet = cost.quantize(Decimal(10)) + 10
+        else:  # some keep enough for a few instalments, some nothing
+            wallet = (
+                Decimal(rng.randrange(0, int(amount) // 2 + 1, 10))
+                if rng.random() < wallet_share
+                else Decimal(0)
+            )
         yield LoanSpec(
             name=f"客户{i + 1}",
             segment=_SEGMENT_FOR[product.code].value,
