@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from puhui.errors import NotFound, ValidationError
@@ -19,18 +19,14 @@ from puhui.money import rate_from_e8, rate_to_e8
 from puhui.products import Segment
 from puhui.schedule import Basis, Method
 from puhui.store.ledger import ensure_accounts, utcnow
+from puhui.store.rows import next_id
 from puhui.store.tables import credit_line, customer, loan, loan_row
-
-
-def _next_id(conn: Connection, table: Any) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
-
 
 # -- customers ----------------------------------------------------------------------------
 
 
 def next_customer_id(conn: Connection) -> int:
-    return _next_id(conn, customer)
+    return next_id(conn, customer)
 
 
 def add_customer(
@@ -141,7 +137,7 @@ def line_values(line: CreditLine) -> dict[str, Any]:
 
 
 def next_line_id(conn: Connection) -> int:
-    return _next_id(conn, credit_line)
+    return next_id(conn, credit_line)
 
 
 def insert_line(conn: Connection, line: CreditLine) -> None:
@@ -176,7 +172,7 @@ def save_line(conn: Connection, line: CreditLine) -> None:
 
 
 def next_loan_id(conn: Connection) -> int:
-    return _next_id(conn, loan)
+    return next_id(conn, loan)
 
 
 def loan_account_ids(conn: Connection, loan_id: int) -> tuple[int, int, int]:

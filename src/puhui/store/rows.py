@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table, func, insert, select
 
 _COPY_THRESHOLD = 200
 
@@ -25,3 +25,8 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     ):
         for row in rows:
             copy.write_row(tuple(row[c] for c in columns))
+
+
+def next_id(conn: Connection, table: Table) -> int:
+    """``MAX(id) + 1`` — safe inside the serialised ``Database.write()`` transaction."""
+    return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1

@@ -220,3 +220,46 @@ eod_step = Table(
 
 #: Tables whose rows are never updated or deleted (enforced by triggers).
 APPEND_ONLY = ("journal_entry", "posting", "account")
+
+# -- users and sessions (api) -------------------------------------------------------------
+
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("phone", String(20), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("display_name", String(100), nullable=False),
+    Column("county", String(40), nullable=False, default=""),
+    Column("customer_id", BigInteger, ForeignKey("customer.id"), unique=True),
+    Column("person_key", String(64), unique=True),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(
+        "role in ('borrower', 'officer', 'risk', 'admin', 'government')", name="role_known"
+    ),
+)
+
+user_session = Table(
+    "user_session",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("app_user.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+login_attempt = Table(
+    "login_attempt",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("phone", String(20), nullable=False),
+    Column("client_ip", String(64), nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_login_attempt_phone_at", login_attempt.c.phone, login_attempt.c.at)
+Index("ix_login_attempt_ip_at", login_attempt.c.client_ip, login_attempt.c.at)

@@ -1,0 +1,137 @@
+"""Request dependencies: services, the caller (principal), record scopes, idempotency keys.
+
+Authentication: the session token comes from the ``puhui_session`` cookie (browser) or an
+``Authorization: Bearer`` header (API client). A cookie-authenticated request that changes
+anything must also carry the session's CSRF token (``X-CSRF-Token`` header, or the
+``csrf_token`` form field the web pages add), so another site cannot make a borrower's browser
+act for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import select
+
+from puhui.api.authz import Principal, Role, Scope
+from puhui.errors import Forbidden, NotFound, ValidationError
+from puhui.services.accounts import Accounts, Unauthenticated
+from puhui.services.lending import Lending
+from puhui.settings import Settings
+from puhui.store.db import Database
+from puhui.store.idempotency import check_key
+from puhui.store.tables import credit_line, customer, loan
+
+SESSION_COOKIE = "puhui_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class Services:
+    """Everything a request handler may use; built once per process by ``create_app``."""
+
+    settings: Settings
+    db: Database
+    lending: Lending
+    accounts: Accounts
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def session_token(request: Request) -> tuple[str | None, bool]:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip(), False
+    return request.cookies.get(SESSION_COOKIE), True
+
+
+async def current_principal(request: Request, svc: ServicesDep) -> Principal:
+    token, from_cookie = session_token(request)
+    if not token:
+        raise Unauthenticated("NOT_LOGGED_IN", "请先登录", "log in first")
+    user, csrf = svc.accounts.resolve(token, now())
+    if from_cookie and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER)
+        if sent is None and "form" in request.headers.get("content-type", ""):
+            sent = (await request.form()).get("csrf_token")  # type: ignore[assignment]
+        if sent != csrf:
+            raise Forbidden(
+                "CSRF_FAILED",
+                "页面已过期，请刷新后重试",
+                "missing or wrong CSRF token; reload the page and try again",
+            )
+    request.state.user_id = user.user_id
+    return Principal(
+        user_id=user.user_id,
+        role=Role(user.role),
+        county=user.county,
+        customer_id=user.customer_id,
+    )
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def idempotency_key(
+    principal: PrincipalDep,
+    key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> str:
+    """The client's key, namespaced by user so two users' keys can never collide."""
+    if key is None:
+        raise ValidationError(
+            "IDEMPOTENCY_KEY_REQUIRED",
+            "该请求会动用资金，必须带 Idempotency-Key 请求头",
+            "this request moves money and needs an Idempotency-Key header",
+        )
+    return f"u{principal.user_id}:{check_key(key)}"
+
+
+IdempotencyKeyDep = Annotated[str, Depends(idempotency_key)]
+
+
+def _scope(svc: Services, customer_id: int | None, what: str, ident: int) -> Scope:
+    if customer_id is None:
+        raise NotFound(f"{what.upper()}_NOT_FOUND", f"记录不存在：{ident}", f"no {what} {ident}")
+    with svc.db.read() as conn:
+        county = conn.execute(
+            select(customer.c.county).where(customer.c.id == customer_id)
+        ).scalar()
+    if county is None:
+        raise NotFound("CUSTOMER_NOT_FOUND", "客户不存在", f"no customer {customer_id}")
+    return Scope(customer_id=customer_id, county=county)
+
+
+def customer_scope(customer_id: int, svc: ServicesDep) -> Scope:
+    return _scope(svc, customer_id, "customer", customer_id)
+
+
+def line_scope(line_id: int, svc: ServicesDep) -> Scope:
+    with svc.db.read() as conn:
+        owner = conn.execute(
+            select(credit_line.c.customer_id).where(credit_line.c.id == line_id)
+        ).scalar()
+    return _scope(svc, owner, "line", line_id)
+
+
+def loan_scope(loan_id: int, svc: ServicesDep) -> Scope:
+    with svc.db.read() as conn:
+        owner = conn.execute(select(loan.c.customer_id).where(loan.c.id == loan_id)).scalar()
+    return _scope(svc, owner, "loan", loan_id)
+
+
+CustomerScope = Annotated[Scope, Depends(customer_scope)]
+LineScope = Annotated[Scope, Depends(line_scope)]
+LoanScope = Annotated[Scope, Depends(loan_scope)]
