@@ -33,6 +33,7 @@ _GROUPS = (
     "puhui.cli.ledger",
     "puhui.cli.sim",
     "puhui.cli.demo",
+    "puhui.cli.serve",
 )
 
 
