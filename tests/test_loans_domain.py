@@ -43,7 +43,9 @@ def new_loan(
     months: frozenset[int] = frozenset(),
 ) -> Loan:
     schedule = build_schedule(amount_fen, Decimal(rate), term, START, method, basis, months)
-    loan, _ = open_loan(1, 1, 7, "xintai_farmer_line", schedule, Decimal("1.5"), START, months)
+    loan, _ = open_loan(
+        1, 1, 7, "xintai_farmer_line", schedule, Decimal(rate) * Decimal("1.5"), START, months
+    )
     return loan
 
 
@@ -210,6 +212,7 @@ def new_line(revolving: bool = True) -> CreditLine:
         granted_on=START,
         expires_on=date(2027, 1, 15),
         revolving=revolving,
+        penalty_rate_annual=Decimal("0.1215"),
     )
 
 

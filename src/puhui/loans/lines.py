@@ -52,6 +52,9 @@ class CreditLine:
     granted_on: date
     expires_on: date
     revolving: bool
+    #: Penalty rate on overdue principal for loans drawn on this line (the product's multiple
+    #: of the rate, capped by the decision policy at the judicial ceiling).
+    penalty_rate_annual: Decimal
     status: LineStatus = LineStatus.ACTIVE
     used_fen: int = 0
     drawn_total_fen: int = 0

@@ -248,7 +248,7 @@ def open_loan(
     customer_id: int,
     product_code: str,
     schedule: Schedule,
-    penalty_multiplier: Decimal,
+    penalty_rate_annual: Decimal,
     on: date,
     principal_months: frozenset[int] = frozenset(),
 ) -> tuple[Loan, Leg]:
@@ -267,7 +267,7 @@ def open_loan(
         product_code=product_code,
         principal_fen=amount_fen,
         rate_annual=rate_annual,
-        penalty_rate_annual=rate_annual * penalty_multiplier,
+        penalty_rate_annual=penalty_rate_annual,
         method=schedule.method,
         basis=schedule.basis,
         principal_months=principal_months,

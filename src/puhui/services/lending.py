@@ -161,14 +161,20 @@ class Lending:
         limit: object,
         band: str,
         monthly_sales: object | None = None,
+        penalty_rate_annual: Decimal | None = None,
     ) -> GrantResult:
-        """授信: open a credit line under ``product_code`` for ``band`` (no money moves)."""
+        """授信: open a credit line under ``product_code`` for ``band`` (no money moves).
+
+        The penalty rate is the product's multiple of the rate unless the caller (the 310
+        decision, which caps it at the judicial ceiling) gives one.
+        """
         product = self.catalogue.get(product_code)
         limit_fen = to_fen(positive_yuan(limit, field="limit"))
         sales = positive_yuan(monthly_sales, field="monthly_sales") if monthly_sales else None
         _check_limit(product, limit_fen)
         rate_annual = product.rate_for(band, sales)
         methods = product.methods_for(band)
+        penalty = penalty_rate_annual or product.penalty_rate(rate_annual)
 
         def action(conn: Connection, on: date) -> GrantResult:
             person = loan_store.get_customer(conn, customer_id)
@@ -189,6 +195,7 @@ class Lending:
                 granted_on=on,
                 expires_on=add_months(on, product.line_validity_months),
                 revolving=product.revolving,
+                penalty_rate_annual=penalty,
             )
             loan_store.insert_line(conn, line)
             return _grant_result(line)
@@ -199,6 +206,7 @@ class Lending:
             "limit_fen": limit_fen,
             "band": band,
             "monthly_sales": str(sales) if sales else None,
+            "penalty": str(penalty),
         }
         return self._once(key, "grant", request, GrantResult, action)
 
@@ -285,7 +293,7 @@ class Lending:
                 line.customer_id,
                 product.code,
                 schedule,
-                product.penalty_multiplier,
+                line.penalty_rate_annual,
                 on,
                 product.principal_months,
             )

@@ -149,6 +149,7 @@ def _open_batch(conn: Connection, on: date, catalogue: Catalogue, batch: list[Lo
             granted_on=on,
             expires_on=add_months(on, product.line_validity_months),
             revolving=product.revolving,
+            penalty_rate_annual=product.penalty_rate(product.rate_for(spec.band)),
         )
         if spec.amount_yuan is not None:
             amount_fen = to_fen(spec.amount_yuan)
@@ -170,7 +171,7 @@ def _open_batch(conn: Connection, on: date, catalogue: Catalogue, batch: list[Lo
                 customer_id,
                 product.code,
                 schedule,
-                product.penalty_multiplier,
+                line.penalty_rate_annual,
                 drawn_on,
                 product.principal_months,
             )

@@ -113,6 +113,7 @@ credit_line = Table(
     Column("product_code", String(60), nullable=False),
     Column("limit_fen", BigInteger, nullable=False),
     Column("rate_annual_e8", BigInteger, nullable=False),
+    Column("penalty_rate_e8", BigInteger, nullable=False),
     Column("band", String(2), nullable=False),
     Column("methods", String(200), nullable=False),
     Column("granted_on", Date, nullable=False),
