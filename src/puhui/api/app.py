@@ -12,6 +12,7 @@ from puhui import __version__
 from puhui.api import errors
 from puhui.api.deps import Services
 from puhui.api.routers import auth, customers, health, lines, loans, stats
+from puhui.api.schemas import ERROR_RESPONSES
 from puhui.logs import configure, log_event
 from puhui.products import load_catalogue
 from puhui.services.accounts import Accounts
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "have one shape: `{error: {code, message_zh, message_en, request_id}}`."
         ),
         openapi_url=f"{API_PREFIX}/openapi.json",
+        responses=ERROR_RESPONSES,
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )

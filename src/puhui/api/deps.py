@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from sqlalchemy import select
 
 from puhui.api.authz import Principal, Role, Scope
@@ -24,6 +24,10 @@ from puhui.settings import Settings
 from puhui.store.db import Database
 from puhui.store.idempotency import check_key
 from puhui.store.tables import credit_line, customer, loan
+
+#: Record ids are positive 64-bit integers (53 bits keeps them exact in JavaScript, too).
+MAX_RECORD_ID = 2**53 - 1
+RecordId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID, description="record id")]
 
 SESSION_COOKIE = "puhui_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -114,11 +118,11 @@ def _scope(svc: Services, customer_id: int | None, what: str, ident: int) -> Sco
     return Scope(customer_id=customer_id, county=county)
 
 
-def customer_scope(customer_id: int, svc: ServicesDep) -> Scope:
+def customer_scope(customer_id: RecordId, svc: ServicesDep) -> Scope:
     return _scope(svc, customer_id, "customer", customer_id)
 
 
-def line_scope(line_id: int, svc: ServicesDep) -> Scope:
+def line_scope(line_id: RecordId, svc: ServicesDep) -> Scope:
     with svc.db.read() as conn:
         owner = conn.execute(
             select(credit_line.c.customer_id).where(credit_line.c.id == line_id)
@@ -126,7 +130,7 @@ def line_scope(line_id: int, svc: ServicesDep) -> Scope:
     return _scope(svc, owner, "line", line_id)
 
 
-def loan_scope(loan_id: int, svc: ServicesDep) -> Scope:
+def loan_scope(loan_id: RecordId, svc: ServicesDep) -> Scope:
     with svc.db.read() as conn:
         owner = conn.execute(select(loan.c.customer_id).where(loan.c.id == loan_id)).scalar()
     return _scope(svc, owner, "loan", loan_id)

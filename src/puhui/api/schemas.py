@@ -332,3 +332,33 @@ class PortfolioOut(Out):
     npl_ratio: str
     by_class: dict[str, str]
     by_township: dict[str, str]
+
+
+class ErrorDetail(Out):
+    code: str = Field(description="stable machine code, e.g. LINE_FROZEN")
+    message_zh: str
+    message_en: str
+    request_id: str
+    details: dict[str, int | str] | None = None
+    fields: list[dict[str, str]] | None = None
+
+
+class ErrorOut(Out):
+    """The one error shape."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorOut, "description": text}
+    for status, text in (
+        (400, "bad request"),
+        (401, "not logged in"),
+        (403, "forbidden, or CSRF token missing"),
+        (404, "no such record"),
+        (409, "state forbids it (frozen line, key reused, exceeds what is owed…)"),
+        (422, "invalid input (amount precision, weak password, missing Idempotency-Key…)"),
+        (429, "too many failed logins"),
+        (500, "internal error (no detail)"),
+    )
+}

@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from puhui.api import schemas
 from puhui.api.authz import Action, authorize
-from puhui.api.deps import CustomerScope, IdempotencyKeyDep, PrincipalDep, ServicesDep
+from puhui.api.deps import CustomerScope, IdempotencyKeyDep, PrincipalDep, RecordId, ServicesDep
 from puhui.ledger import AccountKind, account_code
 from puhui.store import ledger as ledger_store
 from puhui.store import loans as loan_store
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/customers", tags=["wallets 钱包"])
 
 @router.get("/{customer_id}/wallet")
 def wallet(
-    customer_id: int, scope: CustomerScope, principal: PrincipalDep, svc: ServicesDep
+    customer_id: RecordId, scope: CustomerScope, principal: PrincipalDep, svc: ServicesDep
 ) -> schemas.WalletOut:
     authorize(principal, Action.READ, scope)
     with svc.db.read() as conn:
@@ -26,7 +26,7 @@ def wallet(
 
 @router.post("/{customer_id}/wallet/deposits", status_code=status.HTTP_201_CREATED)
 def deposit(
-    customer_id: int,
+    customer_id: RecordId,
     body: schemas.MoneyIn,
     key: IdempotencyKeyDep,
     scope: CustomerScope,
@@ -43,7 +43,7 @@ def deposit(
 
 @router.post("/{customer_id}/wallet/withdrawals", status_code=status.HTTP_201_CREATED)
 def withdraw(
-    customer_id: int,
+    customer_id: RecordId,
     body: schemas.MoneyIn,
     key: IdempotencyKeyDep,
     scope: CustomerScope,
@@ -60,7 +60,7 @@ def withdraw(
 
 @router.get("/{customer_id}/statement")
 def statement(
-    customer_id: int, scope: CustomerScope, principal: PrincipalDep, svc: ServicesDep
+    customer_id: RecordId, scope: CustomerScope, principal: PrincipalDep, svc: ServicesDep
 ) -> schemas.StatementOut:
     """对账单 Every movement of the wallet, with the running balance."""
     authorize(principal, Action.READ, scope)

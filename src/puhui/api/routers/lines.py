@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from puhui.api import schemas
 from puhui.api.authz import Action, authorize, visible
-from puhui.api.deps import IdempotencyKeyDep, LineScope, PrincipalDep, ServicesDep
+from puhui.api.deps import IdempotencyKeyDep, LineScope, PrincipalDep, RecordId, ServicesDep
 from puhui.loans import LineStatus
 from puhui.store import loans as loan_store
 from puhui.store.tables import credit_line, customer
@@ -35,7 +35,7 @@ def list_lines(principal: PrincipalDep, svc: ServicesDep) -> list[schemas.LineOu
 
 @router.get("/{line_id}")
 def get_line(
-    line_id: int, scope: LineScope, principal: PrincipalDep, svc: ServicesDep
+    line_id: RecordId, scope: LineScope, principal: PrincipalDep, svc: ServicesDep
 ) -> schemas.LineOut:
     authorize(principal, Action.READ, scope)
     line = svc.lending.line(line_id)
@@ -46,7 +46,11 @@ def get_line(
 
 @router.post("/{line_id}/preview")
 def preview(
-    line_id: int, body: schemas.DrawIn, scope: LineScope, principal: PrincipalDep, svc: ServicesDep
+    line_id: RecordId,
+    body: schemas.DrawIn,
+    scope: LineScope,
+    principal: PrincipalDep,
+    svc: ServicesDep,
 ) -> schemas.SchedulePreviewOut:
     """试算 The schedule a drawdown would have today, with its APR; nothing is written."""
     authorize(principal, Action.READ, scope)
@@ -57,7 +61,7 @@ def preview(
 
 @router.post("/{line_id}/drawdowns", status_code=status.HTTP_201_CREATED)
 def draw(
-    line_id: int,
+    line_id: RecordId,
     body: schemas.DrawIn,
     key: IdempotencyKeyDep,
     scope: LineScope,
@@ -81,7 +85,7 @@ def draw(
 
 
 def _set_status(
-    line_id: int, to: LineStatus, scope: LineScope, principal: PrincipalDep, svc: ServicesDep
+    line_id: RecordId, to: LineStatus, scope: LineScope, principal: PrincipalDep, svc: ServicesDep
 ) -> schemas.LineOut:
     authorize(principal, Action.MANAGE_LINE, scope)
     line = svc.lending.set_line_status(line_id, to)
@@ -92,7 +96,7 @@ def _set_status(
 
 @router.post("/{line_id}/freeze")
 def freeze(
-    line_id: int, scope: LineScope, principal: PrincipalDep, svc: ServicesDep
+    line_id: RecordId, scope: LineScope, principal: PrincipalDep, svc: ServicesDep
 ) -> schemas.LineOut:
     """冻结 No new drawdowns until unfrozen."""
     return _set_status(line_id, LineStatus.FROZEN, scope, principal, svc)
@@ -100,21 +104,25 @@ def freeze(
 
 @router.post("/{line_id}/unfreeze")
 def unfreeze(
-    line_id: int, scope: LineScope, principal: PrincipalDep, svc: ServicesDep
+    line_id: RecordId, scope: LineScope, principal: PrincipalDep, svc: ServicesDep
 ) -> schemas.LineOut:
     return _set_status(line_id, LineStatus.ACTIVE, scope, principal, svc)
 
 
 @router.post("/{line_id}/close")
 def close(
-    line_id: int, scope: LineScope, principal: PrincipalDep, svc: ServicesDep
+    line_id: RecordId, scope: LineScope, principal: PrincipalDep, svc: ServicesDep
 ) -> schemas.LineOut:
     return _set_status(line_id, LineStatus.CLOSED, scope, principal, svc)
 
 
 @router.post("/{line_id}/limit")
 def set_limit(
-    line_id: int, body: schemas.LimitIn, scope: LineScope, principal: PrincipalDep, svc: ServicesDep
+    line_id: RecordId,
+    body: schemas.LimitIn,
+    scope: LineScope,
+    principal: PrincipalDep,
+    svc: ServicesDep,
 ) -> schemas.LineOut:
     """调额 Raise or cut the limit (a cut below usage leaves nothing available)."""
     authorize(principal, Action.MANAGE_LINE, scope)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from puhui.api import schemas
 from puhui.api.authz import Action, authorize, visible
-from puhui.api.deps import IdempotencyKeyDep, LoanScope, PrincipalDep, ServicesDep
+from puhui.api.deps import IdempotencyKeyDep, LoanScope, PrincipalDep, RecordId, ServicesDep
 from puhui.errors import ValidationError
 from puhui.store import loans as loan_store
 from puhui.store.tables import customer, loan
@@ -33,7 +33,7 @@ def list_loans(principal: PrincipalDep, svc: ServicesDep) -> list[schemas.LoanOu
 
 @router.get("/{loan_id}")
 def get_loan(
-    loan_id: int, scope: LoanScope, principal: PrincipalDep, svc: ServicesDep
+    loan_id: RecordId, scope: LoanScope, principal: PrincipalDep, svc: ServicesDep
 ) -> schemas.LoanOut:
     authorize(principal, Action.READ, scope)
     return schemas.loan_out(svc.lending.loan(loan_id))
@@ -41,7 +41,7 @@ def get_loan(
 
 @router.get("/{loan_id}/schedule")
 def schedule(
-    loan_id: int, scope: LoanScope, principal: PrincipalDep, svc: ServicesDep
+    loan_id: RecordId, scope: LoanScope, principal: PrincipalDep, svc: ServicesDep
 ) -> list[schemas.RowOut]:
     """还款计划 with what has been paid against each row."""
     authorize(principal, Action.READ, scope)
@@ -50,7 +50,7 @@ def schedule(
 
 @router.get("/{loan_id}/payoff")
 def payoff(
-    loan_id: int, scope: LoanScope, principal: PrincipalDep, svc: ServicesDep
+    loan_id: RecordId, scope: LoanScope, principal: PrincipalDep, svc: ServicesDep
 ) -> schemas.PayoffOut:
     """提前结清金额 Everything owed to settle today: interest only to date, no fee."""
     authorize(principal, Action.READ, scope)
@@ -63,7 +63,7 @@ def payoff(
 
 @router.post("/{loan_id}/repayments", status_code=status.HTTP_201_CREATED)
 def repay(
-    loan_id: int,
+    loan_id: RecordId,
     body: schemas.RepayIn,
     key: IdempotencyKeyDep,
     scope: LoanScope,
