@@ -264,3 +264,62 @@ login_attempt = Table(
 )
 Index("ix_login_attempt_phone_at", login_attempt.c.phone, login_attempt.c.at)
 Index("ix_login_attempt_ip_at", login_attempt.c.client_ip, login_attempt.c.at)
+
+# -- 310 decisions (decision engine) -------------------------------------------------------
+
+decision_policy = Table(
+    "decision_policy",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("version", String(40), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("first_used_at", DateTime(timezone=True), nullable=False),
+)
+
+decision_record = Table(
+    "decision_record",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("person_key", String(64), nullable=False, index=True),
+    Column("customer_id", BigInteger, ForeignKey("customer.id")),
+    Column("product_code", String(60), nullable=False),
+    Column("channel", String(30), nullable=False),
+    Column("applied_on", Date, nullable=False),
+    Column("approved", Boolean, nullable=False),
+    Column("credit_points", Integer),
+    Column("band", String(2)),
+    Column("policy_version", String(40), nullable=False),
+    Column("policy_digest", String(64), ForeignKey("decision_policy.digest"), nullable=False),
+    Column("model_version", String(80)),
+    Column("inputs", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("line_id", BigInteger, ForeignKey("credit_line.id")),
+    Column("latency_ms", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+review_request = Table(
+    "review_request",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "decision_id", BigInteger, ForeignKey("decision_record.id"), nullable=False, unique=True
+    ),
+    Column("county", String(40), nullable=False, default=""),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("status", String(20), nullable=False),
+    Column("officer_user_id", BigInteger, ForeignKey("app_user.id")),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolution_note", Text),
+    CheckConstraint("status in ('open', 'upheld', 'overturned')", name="status_known"),
+)
+Index("ix_review_request_queue", review_request.c.status, review_request.c.county)
+
+blacklist = Table(
+    "blacklist",
+    metadata,
+    Column("person_key", String(64), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
