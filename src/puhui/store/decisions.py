@@ -1,0 +1,305 @@
+"""Storage of 310 decisions: the policies used, each decision with its inputs and trace, the
+human review queue (only at the applicant's request), the exclusion list, and the lending facts
+a decision needs about a customer (open DPD, limits held, yearly debt service).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from puhui.errors import Conflict, NotFound
+from puhui.store.rows import next_id
+from puhui.store.tables import (
+    blacklist,
+    credit_line,
+    decision_policy,
+    decision_record,
+    loan,
+    loan_row,
+    review_request,
+)
+
+
+def ensure_policy(conn: Connection, digest: str, version: str, text: str, now: datetime) -> None:
+    """Keep the exact text of every policy a decision used (for replay)."""
+    found = conn.execute(
+        select(decision_policy.c.digest).where(decision_policy.c.digest == digest)
+    ).first()
+    if found is None:
+        conn.execute(
+            insert(decision_policy).values(
+                digest=digest, version=version, text=text, first_used_at=now
+            )
+        )
+
+
+def policy_text(conn: Connection, digest: str) -> str:
+    text = conn.execute(
+        select(decision_policy.c.text).where(decision_policy.c.digest == digest)
+    ).scalar()
+    if text is None:
+        raise NotFound(
+            "POLICY_NOT_FOUND", "找不到该授信政策版本", f"no stored policy {digest[:12]}"
+        )
+    return text
+
+
+def record(
+    conn: Connection,
+    *,
+    person_key: str,
+    customer_id: int | None,
+    product_code: str,
+    channel: str,
+    applied_on: date,
+    outcome: dict[str, Any],
+    inputs: dict[str, Any],
+    policy_digest: str,
+    latency_ms: int,
+    now: datetime,
+) -> int:
+    decision_id = next_id(conn, decision_record)
+    conn.execute(
+        insert(decision_record).values(
+            id=decision_id,
+            person_key=person_key,
+            customer_id=customer_id,
+            product_code=product_code,
+            channel=channel,
+            applied_on=applied_on,
+            approved=outcome["approved"],
+            credit_points=outcome["credit_points"],
+            band=outcome["band"],
+            policy_version=outcome["policy_version"],
+            policy_digest=policy_digest,
+            model_version=outcome["model_version"],
+            inputs=json.dumps(inputs, sort_keys=True, ensure_ascii=False, default=str),
+            outcome=json.dumps(outcome, sort_keys=True, ensure_ascii=False, default=str),
+            latency_ms=latency_ms,
+            created_at=now,
+        )
+    )
+    return decision_id
+
+
+def attach_line(conn: Connection, decision_id: int, line_id: int) -> None:
+    conn.execute(
+        update(decision_record).where(decision_record.c.id == decision_id).values(line_id=line_id)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    decision_id: int
+    person_key: str
+    customer_id: int | None
+    product_code: str
+    applied_on: date
+    approved: bool
+    policy_digest: str
+    model_version: str | None
+    inputs: dict[str, Any]
+    outcome: dict[str, Any]
+    outcome_text: str
+    line_id: int | None
+    created_at: datetime
+
+
+def get(conn: Connection, decision_id: int) -> StoredDecision:
+    row = (
+        conn.execute(select(decision_record).where(decision_record.c.id == decision_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(
+            "DECISION_NOT_FOUND", f"找不到审批记录 {decision_id}", f"no decision {decision_id}"
+        )
+    return StoredDecision(
+        decision_id=row["id"],
+        person_key=row["person_key"],
+        customer_id=row["customer_id"],
+        product_code=row["product_code"],
+        applied_on=row["applied_on"],
+        approved=row["approved"],
+        policy_digest=row["policy_digest"],
+        model_version=row["model_version"],
+        inputs=json.loads(row["inputs"]),
+        outcome=json.loads(row["outcome"]),
+        outcome_text=row["outcome"],
+        line_id=row["line_id"],
+        created_at=row["created_at"],
+    )
+
+
+def decisions_of(conn: Connection, person_key: str, limit: int = 20) -> list[StoredDecision]:
+    ids = conn.execute(
+        select(decision_record.c.id)
+        .where(decision_record.c.person_key == person_key)
+        .order_by(decision_record.c.id.desc())
+        .limit(limit)
+    ).scalars()
+    return [get(conn, i) for i in ids]
+
+
+def last_decline_on(conn: Connection, person_key: str) -> date | None:
+    return conn.execute(
+        select(func.max(decision_record.c.applied_on)).where(
+            (decision_record.c.person_key == person_key) & decision_record.c.approved.is_(False)
+        )
+    ).scalar()
+
+
+# -- lending facts for a decision ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LendingFacts:
+    max_open_days_past_due: int
+    existing_limit_fen: int
+    annual_debt_service_fen: int
+
+
+def lending_facts(conn: Connection, customer_id: int | None, on: date) -> LendingFacts:
+    """What the lender already knows of a customer: worst open DPD, limits held (active or
+    frozen lines), and the scheduled repayments of the next 12 months on open loans."""
+    if customer_id is None:
+        return LendingFacts(0, 0, 0)
+    open_loans = (loan.c.customer_id == customer_id) & loan.c.status.in_(("active", "overdue"))
+    dpd = conn.execute(select(func.max(loan.c.days_past_due)).where(open_loans)).scalar() or 0
+    limits = (
+        conn.execute(
+            select(func.sum(credit_line.c.limit_fen)).where(
+                (credit_line.c.customer_id == customer_id)
+                & credit_line.c.status.in_(("active", "frozen"))
+            )
+        ).scalar()
+        or 0
+    )
+    horizon = on + timedelta(days=365)
+    service = (
+        conn.execute(
+            select(
+                func.sum(
+                    loan_row.c.principal_fen
+                    + loan_row.c.interest_fen
+                    - loan_row.c.principal_paid_fen
+                    - loan_row.c.interest_paid_fen
+                )
+            )
+            .select_from(loan_row.join(loan, loan.c.id == loan_row.c.loan_id))
+            .where(open_loans & (loan_row.c.due_date <= horizon))
+        ).scalar()
+        or 0
+    )
+    return LendingFacts(int(dpd), int(limits), int(service))
+
+
+# -- exclusion list -----------------------------------------------------------------------
+
+
+def is_blacklisted(conn: Connection, person_key: str) -> bool:
+    found = conn.execute(select(blacklist.c.person_key).where(blacklist.c.person_key == person_key))
+    return found.first() is not None
+
+
+def add_to_blacklist(conn: Connection, person_key: str, reason: str, now: datetime) -> None:
+    if not is_blacklisted(conn, person_key):
+        conn.execute(insert(blacklist).values(person_key=person_key, reason=reason, added_at=now))
+
+
+# -- human review queue -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    review_id: int
+    decision_id: int
+    county: str
+    status: str
+    requested_at: datetime
+    note: str
+    officer_user_id: int | None
+    resolution_note: str | None
+
+
+def _review(row: Any) -> Review:
+    return Review(
+        review_id=row["id"],
+        decision_id=row["decision_id"],
+        county=row["county"],
+        status=row["status"],
+        requested_at=row["requested_at"],
+        note=row["note"],
+        officer_user_id=row["officer_user_id"],
+        resolution_note=row["resolution_note"],
+    )
+
+
+def request_review(
+    conn: Connection, decision_id: int, county: str, note: str, now: datetime
+) -> Review:
+    existing = (
+        conn.execute(select(review_request).where(review_request.c.decision_id == decision_id))
+        .mappings()
+        .first()
+    )
+    if existing is not None:
+        return _review(existing)
+    review_id = next_id(conn, review_request)
+    conn.execute(
+        insert(review_request).values(
+            id=review_id,
+            decision_id=decision_id,
+            county=county,
+            requested_at=now,
+            note=note,
+            status="open",
+        )
+    )
+    return get_review(conn, review_id)
+
+
+def get_review(conn: Connection, review_id: int) -> Review:
+    row = (
+        conn.execute(select(review_request).where(review_request.c.id == review_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound("REVIEW_NOT_FOUND", "找不到该人工复核申请", f"no review request {review_id}")
+    return _review(row)
+
+
+def reviews(conn: Connection, county: str | None, status: str | None = "open") -> list[Review]:
+    query = select(review_request).order_by(review_request.c.id)
+    if county is not None:
+        query = query.where(review_request.c.county == county)
+    if status is not None:
+        query = query.where(review_request.c.status == status)
+    return [_review(r) for r in conn.execute(query.limit(500)).mappings()]
+
+
+def resolve_review(
+    conn: Connection, review_id: int, officer_user_id: int, status: str, note: str, now: datetime
+) -> Review:
+    current = get_review(conn, review_id)
+    if current.status != "open":
+        raise Conflict(
+            "REVIEW_CLOSED",
+            "该复核申请已处理",
+            f"review request {review_id} is already {current.status}",
+        )
+    conn.execute(
+        update(review_request)
+        .where(review_request.c.id == review_id)
+        .values(
+            status=status, officer_user_id=officer_user_id, resolved_at=now, resolution_note=note
+        )
+    )
+    return get_review(conn, review_id)
