@@ -189,7 +189,7 @@ def test_repay_in_full_settles_with_interest_only_to_date(people, app):
         f"/loans/{loan_id}/repay",
         {**tokens, "mode": "full", "source": "wallet", "amount": ""},
     )
-    assert done.headers["location"] == f"/loans/{loan_id}?repaid=300000"
+    assert done.headers["location"] == f"/loans/{loan_id}?repaid=1"
     assert "已结清" in me.get(done.headers["location"]).text
     statement = me.get("/statement").text
     assert statement.index("还款") < statement.index("借款到账")  # newest first
@@ -281,3 +281,7 @@ def test_officer_freezes_a_line_in_their_county_only(people, app):
     assert "额度已冻结" in frozen.text
     officer.post(f"/staff/lines/{mine.line_id}/unfreeze", tokens)
     assert svc.lending.line(mine.line_id).status.value == "active"
+    # the confirmation says only what is true of the line now
+    stale = officer.get(f"/staff/officer?done=freeze&line={mine.line_id}")
+    assert 'data-testid="done"' not in stale.text
+    assert officer.get(f"/staff/officer?done=freeze&line={theirs.line_id}").status_code == 403

@@ -65,7 +65,8 @@ def line_views(svc: Services, customer_id: int) -> list[LineView]:
     ]
 
 
-def open_loans(svc: Services, customer_id: int) -> list[Loan]:
+def customer_loans(svc: Services, customer_id: int) -> list[Loan]:
+    """All the customer's loans, open ones first, newest first."""
     with svc.db.read() as conn:
         loans = loan_store.loans_of(conn, customer_id=customer_id)
     return sorted(loans, key=lambda x: (x.status.closed, -x.loan_id))
@@ -86,7 +87,7 @@ def line_page(request: Request, reader: BorrowerDep, svc: ServicesDep) -> Respon
         {
             "lines": line_views(svc, customer_id),
             "wallet_fen": wallet_fen(svc, customer_id),
-            "loans": [x for x in open_loans(svc, customer_id) if not x.status.closed],
+            "loans": [x for x in customer_loans(svc, customer_id) if not x.status.closed],
         },
         reader=reader,
     )
@@ -113,7 +114,7 @@ def wallet_page(
 @router.get("/loans")
 def loans_page(request: Request, reader: BorrowerDep, svc: ServicesDep) -> Response:
     customer_id = own_customer(reader, svc)
-    return render(request, "loans.html", {"loans": open_loans(svc, customer_id)}, reader=reader)
+    return render(request, "loans.html", {"loans": customer_loans(svc, customer_id)}, reader=reader)
 
 
 def next_row_due_fen(item: Loan) -> tuple[date | None, int]:
@@ -130,7 +131,7 @@ def loan_page(
     loan_id: int,
     reader: ViewerDep,
     svc: ServicesDep,
-    repaid: int | None = None,
+    repaid: int = 0,
 ) -> Response:
     """还款计划 one loan: rows with what was paid, the next due date, the APR."""
     authorize(reader.principal, Action.READ, loan_scope(loan_id, svc))
@@ -145,7 +146,7 @@ def loan_page(
             "next_due": next_due,
             "next_fen": next_fen,
             "today": svc.lending.business_date(),
-            "repaid_fen": repaid,
+            "repaid": bool(repaid),
             "may_repay": reader.is_borrower and not item.status.closed,
         },
         reader=reader,
@@ -205,6 +206,6 @@ def notifications_page(request: Request, reader: BorrowerDep, svc: ServicesDep) 
     return render(
         request,
         "notifications.html",
-        {"notices": due_notices(open_loans(svc, customer_id), today), "today": today},
+        {"notices": due_notices(customer_loans(svc, customer_id), today), "today": today},
         reader=reader,
     )

@@ -198,7 +198,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "loan.dpd": ("逾期天数", "Days past due"),
     "loan.days": ("{n} 天", "{n} days"),
     "loan.repay": ("还款", "Repay"),
-    "loan.repaid": ("已还款 {amount}，谢谢！", "Repaid {amount}. Thank you!"),
+    "loan.repaid": ("还款成功，谢谢！", "Repayment received. Thank you!"),
     "loan_status.active": ("还款中", "Repaying"),
     "loan_status.overdue": ("已逾期", "Overdue"),
     "loan_status.paid_off": ("已结清", "Paid off"),

@@ -33,6 +33,8 @@ START = {
     Role.ADMIN: "/staff/portfolio",
     Role.GOVERNMENT: "/staff/inclusion",
 }
+#: What the officer page's freeze / unfreeze buttons do.
+MOVES = {"freeze": LineStatus.FROZEN, "unfreeze": LineStatus.ACTIVE}
 #: Loans on the portfolio page's watch list, furthest past due first.
 WATCH_LIST = 20
 TEN_THOUSAND = Decimal(10_000)
@@ -66,6 +68,9 @@ def officer_page(
 ) -> Response:
     """信贷员 the county's lines (freeze / unfreeze) and loans with status, DPD and 五级分类."""
     authorize(reader.principal, Action.READ)
+    if done in MOVES and line:  # confirm only what is true of the line now
+        authorize(reader.principal, Action.READ, line_scope(line, svc))
+        done = done if svc.lending.line(line).status is MOVES[done] else ""
     lines = list_lines(reader.principal, svc)
     loans = sorted(list_loans(reader.principal, svc), key=lambda x: (-x.days_past_due, -x.loan_id))
     return render(
@@ -76,7 +81,7 @@ def officer_page(
             "loans": loans,
             "names": _names(svc, {x.customer_id for x in lines} | {x.customer_id for x in loans}),
             "may_manage": allowed(reader.principal, Action.MANAGE_LINE, None),
-            "done": done if done in ("freeze", "unfreeze") else "",
+            "done": done if done in MOVES else "",
             "done_line": line,
             "links": staff_links(reader.principal),
         },
@@ -87,7 +92,7 @@ def officer_page(
 @router.post("/lines/{line_id}/{move}")
 def line_status(line_id: int, move: str, reader: ViewerDep, svc: ServicesDep) -> Response:
     """冻结 / 解冻 a line; ``authz`` decides whether this reader may, for this line."""
-    target = {"freeze": LineStatus.FROZEN, "unfreeze": LineStatus.ACTIVE}.get(move)
+    target = MOVES.get(move)
     if target is None:
         raise Redirect("/staff/officer")
     authorize(reader.principal, Action.MANAGE_LINE, line_scope(line_id, svc))
