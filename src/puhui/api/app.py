@@ -1,4 +1,4 @@
-"""The FastAPI application factory: routers, error mapping, security headers, request logs."""
+"""The FastAPI app factory: routers, error mapping, security headers, request logs, the pages."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from puhui.services.accounts import Accounts
 from puhui.services.lending import Lending
 from puhui.settings import Settings, get_settings
 from puhui.store.db import Database
+from puhui.web import mount as web_pages
 
 API_PREFIX = "/api/v1"
 
@@ -99,4 +100,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stats.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    web_pages.install(app)
     return app
