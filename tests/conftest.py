@@ -83,6 +83,19 @@ class PgServer:
         self.admin.dispose()
 
 
+@pytest.fixture
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where pages or endpoints are under test rather than argon2's cost: the cheapest
+    parameters (tests of hashing itself and the browser journey keep the real ones)."""
+    from argon2 import PasswordHasher
+
+    from puhui.services import accounts
+
+    monkeypatch.setattr(
+        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     server = PgServer()

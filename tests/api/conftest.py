@@ -29,7 +29,7 @@ class Actor:
 
 
 @pytest.fixture
-def app(db_url):
+def app(db_url, fast_password_hashing):
     application = create_app(Settings(database_url=db_url, env="test"))
     yield application
     application.state.services.db.dispose()

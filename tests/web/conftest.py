@@ -12,11 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from puhui.api.app import create_app
-from puhui.services import accounts
 from puhui.settings import Settings
 from tests.api.conftest import NOW, PASSWORD
 
@@ -24,16 +22,8 @@ BASE_URL = "https://testserver"
 HIDDEN = re.compile(r'name="(csrf_token|form_token|key)" value="([^"]+)"')
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The pages are under test here, not argon2's cost: hash with the cheapest parameters."""
-    monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
-
-
 @pytest.fixture
-def app(db_url):
+def app(db_url, fast_password_hashing):
     application = create_app(Settings(database_url=db_url, env="test"))
     yield application
     application.state.services.db.dispose()

@@ -5,5 +5,6 @@ error shape (code + Chinese + English sentence, never a stack trace), authentica
 cookie or bearer token, CSRF on cookie-authenticated writes, login rate limit), authorisation
 (``authz`` — the single place that decides who may see or do what), security headers and
 structured request logs without personal data. Business rules live in ``services`` and below.
-May import: ``services``, ``store`` (to open the database), domain types; nothing imports ``api``.
+May import: ``services``, ``store`` (to open the database), domain types; only ``web`` (pages
+reuse the dependencies and ``authz``) and ``cli`` import ``api``.
 """
