@@ -29,6 +29,7 @@ err_console = Console(stderr=True)
 #: Command-group modules; each defines ``register(app)``. Keep one line per group.
 _GROUPS = (
     "puhui.cli.products",
+    "puhui.cli.model",
 )
 
 

@@ -133,6 +133,6 @@ def jsonable_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def dump_json(data: object) -> str:
-    """Stable, readable JSON text for artifacts (sorted keys, UTF-8, trailing newline)."""
-    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+def dump_json(data: object, *, sort_keys: bool = True) -> str:
+    """Stable, readable JSON text for artifacts (UTF-8, trailing newline; NaN refused)."""
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=sort_keys, allow_nan=False) + "\n"

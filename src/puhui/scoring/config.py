@@ -104,6 +104,8 @@ class TrainingConfig:
     reasons_top_k: int = 4
     seed: int = 42
     calibration: str = "auto"
+    #: Sentences copied into the report (e.g. which columns were excluded as leakage, and why).
+    notes: tuple[str, ...] = ()
     #: The config as written (stored with the model for provenance).
     raw: Mapping[str, Any] = field(default_factory=dict)
 
@@ -170,6 +172,13 @@ def _feature(item: object, index: int, problems: list[str]) -> FeatureConfig | N
             problems.append(f"feature `{name}`: `reason` must have `zh` and `en` sentences")
         else:
             reason_text = ReasonText(zh=reason["zh"], en=reason["en"])
+            for text in (reason_text.zh, reason_text.en):
+                try:
+                    text.format(feature=name, value="0")
+                except (KeyError, IndexError, ValueError):
+                    problems.append(
+                        f"feature `{name}`: reason {text!r} may only use {{feature}} and {{value}}"
+                    )
     label = item.get("label_zh")
     return FeatureConfig(
         name=name,
@@ -229,7 +238,7 @@ def parse_config(data: object, base_dir: Path, source: str = "<config>") -> Trai
     problems: list[str] = []
     allowed = {
         "name", "family", "data", "features", "protected", "fairness", "split", "search",
-        "scale", "policy", "reasons", "seed", "calibration",
+        "scale", "policy", "reasons", "seed", "calibration", "notes",
     }  # fmt: skip
     extra = sorted(set(data) - allowed)
     if extra:
@@ -337,6 +346,11 @@ def parse_config(data: object, base_dir: Path, source: str = "<config>") -> Trai
     if calibration not in ("auto", "isotonic", "platt"):
         problems.append(f"`calibration` must be auto, isotonic or platt; got {calibration!r}")
 
+    notes = data.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        problems.append(f"`notes` must be a list of sentences; got {notes!r}")
+        notes = []
+
     if problems:
         raise _invalid(problems, source)
     return TrainingConfig(
@@ -357,6 +371,7 @@ def parse_config(data: object, base_dir: Path, source: str = "<config>") -> Trai
         reasons_top_k=top_k,
         seed=seed,
         calibration=calibration,
+        notes=tuple(notes),
         raw=dict(data),
     )
 

@@ -150,7 +150,14 @@ class GBMCreditModel(CreditClassifierMixin):
             params=dataset_params,
             free_raw_data=False,
         )
-        dvalid = dtrain.create_valid(matrix[idx_valid], target[idx_valid])
+        dvalid = lgb.Dataset(
+            matrix[idx_valid],
+            target[idx_valid],
+            reference=dtrain,
+            categorical_feature=categorical_idx or "auto",
+            params=dataset_params,
+            free_raw_data=False,
+        )
         base = {
             "objective": "binary",
             "metric": "auc",
