@@ -2,8 +2,9 @@
 
 ``fit`` splits off a stratified validation part, runs a small seeded random search over tree
 parameters (bounded by ``max_trials`` and ``time_budget_s``) with early stopping on validation
-AUC, keeps the best booster cut at its best iteration, and fits the calibration map on the
-validation rows' raw log-odds.
+AUC, then (``refit=True``, the default) refits the chosen recipe on every row and fits the
+calibration map on out-of-fold raw log-odds of the same recipe (as scikit-learn's
+``CalibratedClassifierCV(ensemble=False)`` does), so small datasets lose no rows to validation.
 
 Invariants
 - A feature given ``+1`` in ``monotone_constraints`` can only raise PD as it grows (``-1``:
@@ -24,6 +25,7 @@ from typing import Any, ClassVar, Self
 import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
+from sklearn.model_selection import StratifiedKFold
 
 from puhui.errors import InvariantViolation, ValidationError
 from puhui.scoring.base import (
@@ -77,6 +79,10 @@ class GBMCreditModel(CreditClassifierMixin):
     early_stopping_rounds : rounds without validation-AUC gain before a trial stops.
     max_rounds : upper bound of boosting rounds per trial.
     calibration : "auto" (lower cross-fitted Brier), "isotonic" or "platt".
+    refit : after the search, refit on all rows (rounds scaled by 1 / (1 − validation_fraction))
+        and calibrate on ``cv_folds`` out-of-fold log-odds; if False keep the search model and
+        calibrate on the validation rows.
+    cv_folds : folds of the out-of-fold calibration when ``refit``.
     n_jobs : LightGBM threads.
     random_state : seed of the split, the search and LightGBM.
     """
@@ -94,6 +100,8 @@ class GBMCreditModel(CreditClassifierMixin):
         early_stopping_rounds: int = 50,
         max_rounds: int = 1500,
         calibration: str = "auto",
+        refit: bool = True,
+        cv_folds: int = 5,
         n_jobs: int = 2,
         random_state: int = 42,
     ) -> None:
@@ -106,12 +114,16 @@ class GBMCreditModel(CreditClassifierMixin):
         self.early_stopping_rounds = early_stopping_rounds
         self.max_rounds = max_rounds
         self.calibration = calibration
+        self.refit = refit
+        self.cv_folds = cv_folds
         self.n_jobs = n_jobs
         self.random_state = random_state
 
     def _validate_params(self, columns: Sequence[str]) -> dict[str, int]:
         if not 0.05 <= self.validation_fraction <= 0.5:
             raise _bad_param("validation_fraction", "0.05–0.5 之间的数 (a number in [0.05, 0.5])", self.validation_fraction)
+        if not isinstance(self.cv_folds, int) or self.cv_folds < 2:
+            raise _bad_param("cv_folds", "至少为 2 的整数 (an integer ≥ 2)", self.cv_folds)
         for name in ("max_trials", "early_stopping_rounds", "max_rounds", "n_jobs"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -201,15 +213,35 @@ class GBMCreditModel(CreditClassifierMixin):
         _, booster, params = best
         self.best_params_ = params
         self.best_iteration_ = int(booster.best_iteration)
-        self.booster_ = lgb.Booster(
-            model_str=booster.model_to_string(num_iteration=self.best_iteration_)
-        )
         self.n_features_in_ = len(columns)
         self.feature_names_in_ = np.asarray(columns, dtype=object)
         self.classes_ = np.array([0, 1])
-        z_valid = self.raw_log_odds(matrix[idx_valid])
+        if not self.refit:
+            self.booster_ = lgb.Booster(
+                model_str=booster.model_to_string(num_iteration=self.best_iteration_)
+            )
+            z_valid, y_calib = self.raw_log_odds(matrix[idx_valid]), target[idx_valid]
+        else:
+            # Refit on every row with rounds scaled to the larger sample; calibrate on
+            # out-of-fold log-odds of the same recipe so no row calibrates its own fit.
+            self.n_rounds_ = max(1, round(self.best_iteration_ / (1 - self.validation_fraction)))
+            recipe = {**base, **params}
+
+            def fit_rows(rows: npt.NDArray[np.int64]) -> lgb.Booster:
+                data = lgb.Dataset(
+                    matrix[rows], target[rows], categorical_feature=categorical_idx or "auto",
+                    params=dataset_params,
+                )  # fmt: skip
+                return lgb.train(recipe, data, num_boost_round=self.n_rounds_)
+
+            z_valid = np.empty(len(target))
+            folds = StratifiedKFold(self.cv_folds, shuffle=True, random_state=self.random_state)
+            for fit_idx, eval_idx in folds.split(matrix, target):
+                z_valid[eval_idx] = fit_rows(fit_idx).predict(matrix[eval_idx], raw_score=True)
+            y_calib = target
+            self.booster_ = fit_rows(np.arange(len(target)))
         self.calibrator_, self.calibration_brier_ = fit_calibrator(
-            z_valid, target[idx_valid], self.calibration, self.random_state
+            z_valid, y_calib, self.calibration, self.random_state
         )
         return self
 
@@ -238,6 +270,7 @@ class GBMCreditModel(CreditClassifierMixin):
             "params": jsonable_params(self.get_params()),
             "best_params": self.best_params_,
             "best_iteration": self.best_iteration_,
+            "n_rounds": getattr(self, "n_rounds_", None),
             "search_log": self.search_log_,
             "calibration_brier": self.calibration_brier_,
         }
@@ -257,6 +290,8 @@ class GBMCreditModel(CreditClassifierMixin):
         model.calibrator_ = Calibrator.from_dict(json.loads(files["calibration.json"]))
         model.best_params_ = state["best_params"]
         model.best_iteration_ = state["best_iteration"]
+        if state["n_rounds"] is not None:
+            model.n_rounds_ = state["n_rounds"]
         model.search_log_ = state["search_log"]
         model.calibration_brier_ = state["calibration_brier"]
         model.n_features_in_ = len(model.encoder_.columns)

@@ -1,9 +1,10 @@
 """WOE-binned logistic scorecard 评分卡 (optbinning binning + logistic regression).
 
-``fit`` splits off a stratified validation part, bins every feature with optbinning's optimal
-binning on the fit part (monotone event-rate trend where the config gives a direction), fits an
-L2 logistic regression on the weights of evidence (WOE) choosing ``C`` by validation AUC, and
-calibrates on the validation rows. The learned binning is kept as plain tables (split points or
+``fit`` bins every feature with optbinning's optimal binning (monotone event-rate trend where
+the config gives a direction) and fits an L2 logistic regression on the weights of evidence
+(WOE). ``C`` is chosen by out-of-fold AUC over ``cv_folds`` stratified folds (binning refitted in
+each fold), the calibration map is fitted on those out-of-fold log-odds, and the final binning
+and regression are fitted on every row. The learned binning is kept as plain tables (split points or
 category groups, WOE per bin, WOE of missing) so scoring needs no optbinning object and the
 model is saved as JSON.
 
@@ -30,6 +31,7 @@ import numpy.typing as npt
 from optbinning import OptimalBinning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 
 from puhui.errors import ValidationError
 from puhui.scoring.base import (
@@ -38,7 +40,6 @@ from puhui.scoring.base import (
     check_target,
     dump_json,
     jsonable_params,
-    split_validation,
 )
 from puhui.scoring.calibration import Calibrator, fit_calibrator
 from puhui.scoring.encoding import FeatureEncoder
@@ -136,13 +137,17 @@ def _fit_bins(
     return BinTable(name, False, [float(s) for s in binning.splits], bins_woe, missing_woe, {})
 
 
+def _woe(bins: Sequence[BinTable], matrix: npt.NDArray) -> npt.NDArray[np.float64]:
+    return np.column_stack([b.transform(matrix[:, j]) for j, b in enumerate(bins)])
+
+
 class ScorecardCreditModel(CreditClassifierMixin):
     """WOE logistic scorecard with optimal binning, monotone trends and calibration.
 
     Parameters are those of :class:`~.gbm.GBMCreditModel` that apply: ``monotone_constraints``
     (risk direction per feature → monotone event-rate trend of its bins),
-    ``categorical_features``, ``sentinels``, ``validation_fraction``, ``calibration``,
-    ``random_state``.
+    ``categorical_features``, ``sentinels``, ``cv_folds`` (out-of-fold choice of ``C`` and
+    calibration), ``calibration``, ``random_state``.
     """
 
     family: ClassVar[str] = "scorecard"
@@ -152,14 +157,14 @@ class ScorecardCreditModel(CreditClassifierMixin):
         monotone_constraints: Mapping[str, int] | None = None,
         categorical_features: Sequence[str] = (),
         sentinels: Mapping[str, Sequence[float]] | None = None,
-        validation_fraction: float = 0.2,
+        cv_folds: int = 5,
         calibration: str = "auto",
         random_state: int = 42,
     ) -> None:
         self.monotone_constraints = monotone_constraints
         self.categorical_features = categorical_features
         self.sentinels = sentinels
-        self.validation_fraction = validation_fraction
+        self.cv_folds = cv_folds
         self.calibration = calibration
         self.random_state = random_state
 
@@ -167,11 +172,11 @@ class ScorecardCreditModel(CreditClassifierMixin):
         frame = as_frame(X)
         target = check_target(y)
         columns = [str(c) for c in frame.columns]
-        if not 0.05 <= self.validation_fraction <= 0.5:
+        if not isinstance(self.cv_folds, int) or self.cv_folds < 2:
             raise ValidationError(
                 "MODEL_PARAM_INVALID",
-                f"`validation_fraction` 必须在 0.05–0.5 之间；收到 {self.validation_fraction!r}",
-                f"`validation_fraction` must be in [0.05, 0.5]; got {self.validation_fraction!r}",
+                f"`cv_folds` 必须是至少为 2 的整数；收到 {self.cv_folds!r}",
+                f"`cv_folds` must be an integer ≥ 2; got {self.cv_folds!r}",
             )
         monotone = dict(self.monotone_constraints or {})
         for name in [*monotone, *self.categorical_features]:
@@ -185,45 +190,46 @@ class ScorecardCreditModel(CreditClassifierMixin):
             frame, columns, self.categorical_features, self.sentinels
         )
         matrix = self.encoder_.encode_frame(frame)
-        idx_fit, idx_valid = split_validation(target, self.validation_fraction, self.random_state)
         categorical = set(self.categorical_features)
-        self.bins_ = [
-            _fit_bins(c, matrix[idx_fit, j], target[idx_fit], c in categorical, monotone.get(c, 0))
-            for j, c in enumerate(columns)
-        ]
-        woe = self._woe(matrix)
-        best: tuple[float, LogisticRegression] | None = None
-        for c in C_GRID:
-            lr = LogisticRegression(C=c, max_iter=2000)
-            lr.fit(woe[idx_fit], target[idx_fit])
-            # decision_function of sklearn is log-odds of class 1 (default).
-            auc = roc_auc_score(target[idx_valid], lr.decision_function(woe[idx_valid]))
-            if best is None or auc > best[0] + 1e-9:
-                best = (auc, lr)
-        auc, lr = best  # type: ignore[misc]
-        self.C_ = float(lr.C)
-        self.valid_auc_ = float(auc)
+
+        def fit_bins(rows: npt.NDArray[np.int64]) -> list[BinTable]:
+            return [
+                _fit_bins(c, matrix[rows, j], target[rows], c in categorical, monotone.get(c, 0))
+                for j, c in enumerate(columns)
+            ]
+
+        oof = np.empty((len(C_GRID), len(target)))
+        folds = StratifiedKFold(self.cv_folds, shuffle=True, random_state=self.random_state)
+        for fit_idx, eval_idx in folds.split(matrix, target):
+            bins = fit_bins(fit_idx)
+            woe_fit, woe_eval = _woe(bins, matrix[fit_idx]), _woe(bins, matrix[eval_idx])
+            for k, c in enumerate(C_GRID):
+                lr = LogisticRegression(C=c, max_iter=2000).fit(woe_fit, target[fit_idx])
+                oof[k, eval_idx] = lr.decision_function(woe_eval)  # log-odds of default
+        aucs = [roc_auc_score(target, oof[k]) for k in range(len(C_GRID))]
+        best = int(np.argmax(aucs))  # first of equals: the strongest regularisation
+        self.C_ = C_GRID[best]
+        self.oof_auc_ = float(aucs[best])
+        self.bins_ = fit_bins(np.arange(len(target)))
+        woe = _woe(self.bins_, matrix)
+        lr = LogisticRegression(C=self.C_, max_iter=2000).fit(woe, target)
         self.coef_ = lr.coef_[0].astype(np.float64)
         self.intercept_ = float(lr.intercept_[0])
-        self.mean_terms_ = (self.coef_ * woe[idx_fit].mean(axis=0)).astype(np.float64)
-        self.woe_std_ = woe[idx_fit].std(axis=0)
+        self.mean_terms_ = (self.coef_ * woe.mean(axis=0)).astype(np.float64)
+        self.woe_std_ = woe.std(axis=0)
         self.n_features_in_ = len(columns)
         self.feature_names_in_ = np.asarray(columns, dtype=object)
         self.classes_ = np.array([0, 1])
         self.calibrator_, self.calibration_brier_ = fit_calibrator(
-            self.raw_log_odds(matrix[idx_valid]), target[idx_valid], self.calibration,
-            self.random_state,
-        )  # fmt: skip
+            oof[best], target, self.calibration, self.random_state
+        )
         return self
 
-    def _woe(self, matrix: npt.NDArray) -> npt.NDArray[np.float64]:
-        return np.column_stack([b.transform(matrix[:, j]) for j, b in enumerate(self.bins_)])
-
     def raw_log_odds(self, matrix: npt.NDArray) -> npt.NDArray[np.float64]:
-        return self._woe(matrix) @ self.coef_ + self.intercept_
+        return _woe(self.bins_, matrix) @ self.coef_ + self.intercept_
 
     def risk_contributions(self, matrix: npt.NDArray) -> npt.NDArray[np.float64]:
-        return self._woe(matrix) * self.coef_ - self.mean_terms_
+        return _woe(self.bins_, matrix) * self.coef_ - self.mean_terms_
 
     def raw_and_contributions_one(self, row: npt.NDArray) -> tuple[float, list[float]]:
         """Raw log-odds and contributions of one encoded row, in pure Python."""
@@ -279,7 +285,7 @@ class ScorecardCreditModel(CreditClassifierMixin):
             "family": self.family,
             "params": jsonable_params(self.get_params()),
             "C": self.C_,
-            "valid_auc": self.valid_auc_,
+            "oof_auc": self.oof_auc_,
             "calibration_brier": self.calibration_brier_,
         }
         return {
@@ -302,7 +308,7 @@ class ScorecardCreditModel(CreditClassifierMixin):
         model.woe_std_ = np.array([f["woe_std"] for f in card["features"]], dtype=np.float64)
         model.intercept_ = float(card["intercept"])
         model.C_ = state["C"]
-        model.valid_auc_ = state["valid_auc"]
+        model.oof_auc_ = state["oof_auc"]
         model.calibration_brier_ = state["calibration_brier"]
         model.n_features_in_ = len(model.encoder_.columns)
         model.feature_names_in_ = np.asarray(model.encoder_.columns, dtype=object)

@@ -86,7 +86,6 @@ def build_estimator(config: TrainingConfig) -> GBMCreditModel | ScorecardCreditM
         "monotone_constraints": config.monotone,
         "categorical_features": list(config.categorical),
         "sentinels": {k: list(v) for k, v in config.sentinels.items()},
-        "validation_fraction": config.split.validation_fraction,
         "calibration": config.calibration,
         "random_state": config.seed,
     }
@@ -94,6 +93,7 @@ def build_estimator(config: TrainingConfig) -> GBMCreditModel | ScorecardCreditM
         return ScorecardCreditModel(**common)
     return GBMCreditModel(
         **common,
+        validation_fraction=config.split.validation_fraction,
         max_trials=config.search.max_trials,
         time_budget_s=config.search.time_budget_s,
         early_stopping_rounds=config.search.early_stopping_rounds,
