@@ -70,7 +70,7 @@ console = Console()
 @dataclass
 class Dataset:
     name: str
-    X: pd.DataFrame
+    x: pd.DataFrame
     y: np.ndarray
     categorical: list[str]
     monotone: dict[str, int]
@@ -172,7 +172,7 @@ LOADERS: dict[str, Callable[[], Dataset]] = {
 
 
 # -- models: each returns (fitted predict_proba function) -------------------------------------
-def fit_puhui_lgbm(ds: Dataset, X, y, trials: int, budget_s: float):
+def fit_puhui_lgbm(ds: Dataset, x, y, trials: int, budget_s: float):
     model = GBMCreditModel(
         monotone_constraints=ds.monotone,
         categorical_features=ds.categorical,
@@ -180,34 +180,34 @@ def fit_puhui_lgbm(ds: Dataset, X, y, trials: int, budget_s: float):
         max_trials=trials,
         time_budget_s=budget_s,
         random_state=SEED,
-    ).fit(X, y)
-    return model, lambda Z: model.predict_proba(Z)[:, 1]
+    ).fit(x, y)
+    return model, lambda z: model.predict_proba(z)[:, 1]
 
 
-def fit_puhui_scorecard(ds: Dataset, X, y, trials: int, budget_s: float):
+def fit_puhui_scorecard(ds: Dataset, x, y, trials: int, budget_s: float):
     model = ScorecardCreditModel(
         monotone_constraints=ds.monotone,
         categorical_features=ds.categorical,
         sentinels=ds.sentinels,
         random_state=SEED,
-    ).fit(X, y)
-    return model, lambda Z: model.predict_proba(Z)[:, 1]
+    ).fit(x, y)
+    return model, lambda z: model.predict_proba(z)[:, 1]
 
 
-def fit_optbinning(ds: Dataset, X, y, trials: int, budget_s: float):
+def fit_optbinning(ds: Dataset, x, y, trials: int, budget_s: float):
     from optbinning import BinningProcess, Scorecard
 
     card = Scorecard(
-        binning_process=BinningProcess(list(X.columns), categorical_variables=ds.categorical),
+        binning_process=BinningProcess(list(x.columns), categorical_variables=ds.categorical),
         estimator=LogisticRegression(),
-    ).fit(X, y)
-    return card, lambda Z: card.predict_proba(Z)[:, 1]
+    ).fit(x, y)
+    return card, lambda z: card.predict_proba(z)[:, 1]
 
 
-def fit_toad(ds: Dataset, X, y, trials: int, budget_s: float):
+def fit_toad(ds: Dataset, x, y, trials: int, budget_s: float):
     import toad
 
-    train = X.copy()
+    train = x.copy()
     train["__y"] = y
     # toad indexes ``frame.columns`` with numpy tuples, which pandas 3's Arrow-backed string
     # Index refuses; an object-dtype column Index is the same frame for toad.
@@ -221,11 +221,11 @@ def fit_toad(ds: Dataset, X, y, trials: int, budget_s: float):
     columns = [c for c in final.columns if c != "__y"]
     card = toad.ScoreCard(combiner=combiner, transer=woe)
     card.fit(final[columns], final["__y"])
-    return card, lambda Z: card.predict_proba(Z[columns])[:, 1]
+    return card, lambda z: card.predict_proba(z[columns])[:, 1]
 
 
-def fit_logreg(ds: Dataset, X, y, trials: int, budget_s: float):
-    numeric = [c for c in X.columns if c not in ds.categorical]
+def fit_logreg(ds: Dataset, x, y, trials: int, budget_s: float):
+    numeric = [c for c in x.columns if c not in ds.categorical]
     transform = ColumnTransformer(
         [
             ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
@@ -238,8 +238,8 @@ def fit_logreg(ds: Dataset, X, y, trials: int, budget_s: float):
             ),
         ]
     )
-    model = make_pipeline(transform, LogisticRegression(max_iter=1000)).fit(X, y)
-    return model, lambda Z: model.predict_proba(Z)[:, 1]
+    model = make_pipeline(transform, LogisticRegression(max_iter=1000)).fit(x, y)
+    return model, lambda z: model.predict_proba(z)[:, 1]
 
 
 MODELS = {
@@ -252,12 +252,12 @@ MODELS = {
 OURS = ("puhui_lgbm", "puhui_scorecard")
 
 
-def latency(model: GBMCreditModel, X: pd.DataFrame) -> dict[str, float]:
+def latency(model: GBMCreditModel, x: pd.DataFrame) -> dict[str, float]:
     """Single-row p50/p99 (reasons included) and batch rows/s of our Scorer."""
     spec = ScoringSpec(ScoreScale(), ReasonWriter({}, {}), reasons_top_k=4)
     scorer = Scorer(model, spec, "bench:v0")
-    people = X.head(2000).to_dict("records")
-    clean = [{k: (None if v != v else v) for k, v in p.items()} for p in people]
+    people = x.head(2000).to_dict("records")
+    clean = [{k: (None if pd.isna(v) else v) for k, v in p.items()} for p in people]
     for person in clean[:200]:  # warm-up
         scorer.score_one(person)
     times = []
@@ -265,7 +265,7 @@ def latency(model: GBMCreditModel, X: pd.DataFrame) -> dict[str, float]:
         started = time.perf_counter()
         scorer.score_one(person)
         times.append(time.perf_counter() - started)
-    big = pd.concat([X] * max(1, 500_000 // len(X) + 1), ignore_index=True).head(500_000)
+    big = pd.concat([x] * max(1, 500_000 // len(x) + 1), ignore_index=True).head(500_000)
     scorer.score_batch(big.head(10_000))
     started = time.perf_counter()
     scorer.score_batch(big)
@@ -299,24 +299,24 @@ def run(datasets: list[str], models: list[str], folds: int, trials: int, budget_
             entry = {
                 "rows": len(ds.y),
                 "base_rate": float(ds.y.mean()),
-                "features": list(ds.X.columns),
+                "features": list(ds.x.columns),
                 "notes": ds.notes,
                 "models": {},
             }
             splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
             fold_rows = {m: [] for m in models}
-            for k, (tr, te) in enumerate(splitter.split(ds.X, ds.y)):
-                X_tr, X_te, y_tr, y_te = ds.X.iloc[tr], ds.X.iloc[te], ds.y[tr], ds.y[te]
+            for k, (tr, te) in enumerate(splitter.split(ds.x, ds.y)):
+                x_train, x_test, y_tr, y_te = ds.x.iloc[tr], ds.x.iloc[te], ds.y[tr], ds.y[te]
                 for name in models:
                     progress.update(task, description=f"{ds.name} fold {k + 1} {name}")
                     try:
                         started = time.perf_counter()
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore")
-                            fitted, predict = MODELS[name](ds, X_tr, y_tr, trials, budget_s)
+                            fitted, predict = MODELS[name](ds, x_train, y_tr, trials, budget_s)
                         train_s = time.perf_counter() - started
                         started = time.perf_counter()
-                        p = np.asarray(predict(X_te), dtype=float)
+                        p = np.asarray(predict(x_test), dtype=float)
                         score_s = time.perf_counter() - started
                         fold_rows[name].append(
                             {
@@ -328,8 +328,8 @@ def run(datasets: list[str], models: list[str], folds: int, trials: int, budget_
                             }
                         )
                         if name == "puhui_lgbm" and k == 0 and ds.name == "give_me_some_credit":
-                            out["latency"] = latency(fitted, X_te)
-                    except Exception as exc:  # noqa: BLE001 (a peer's failure is a result)
+                            out["latency"] = latency(fitted, x_test)
+                    except Exception as exc:
                         fold_rows[name].append({"error": f"{type(exc).__name__}: {exc}"[:300]})
                     progress.advance(task)
             for name, rows in fold_rows.items():
@@ -382,7 +382,9 @@ def print_table(result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--datasets", default="gmsc,credit_risk,credit_risk_no_grade,ccf2021,german")
+    parser.add_argument(
+        "--datasets", default="gmsc,credit_risk,credit_risk_no_grade,ccf2021,german"
+    )
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--trials", type=int, default=8, help="LightGBM search trials per fold")

@@ -37,7 +37,7 @@ Version = Annotated[
 ]
 
 
-def _registry(data_dir: Path, registry: Path | None):  # noqa: ANN202 (lazy import keeps start fast)
+def _registry(data_dir: Path, registry: Path | None):
     from puhui.scoring.registry import ModelRegistry
 
     return ModelRegistry(registry if registry is not None else data_dir / "models")
@@ -140,10 +140,10 @@ def list_command(
     table = Table(title="模型库 Model registry")
     for column in ("模型 model", "版本 version", "类型 family", "角色 role", "创建 created_at",
                    "test AUC", "test KS", "oot AUC"):  # fmt: skip
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for info in infos:
         table.add_row(
-            info.name, info.version, info.family, info.role, info.created_at,
+            info.name, info.version, info.family, info.role, info.created_at[:16],
             *(_fmt(info.metrics.get(k, "—")) for k in ("test_auc", "test_ks", "oot_auc")),
         )  # fmt: skip
     console.print(table)

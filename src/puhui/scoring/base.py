@@ -67,7 +67,8 @@ def check_target(y: object) -> npt.NDArray[np.int64]:
         raise ValidationError(
             "TARGET_INVALID",
             f"目标列必须同时包含 0 和 1（1 = 违约）；收到 {sorted(uniques, key=str)[:5]}",
-            f"`y` must contain both 0 and 1 (1 = default); got values {sorted(uniques, key=str)[:5]}",
+            "`y` must contain both 0 and 1 (1 = default); got values "
+            f"{sorted(uniques, key=str)[:5]}",
         )
     return values.astype(np.int64)
 
@@ -125,7 +126,9 @@ def jsonable_params(params: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in params.items():
         if isinstance(value, Mapping):
-            out[key] = {str(k): list(v) if isinstance(v, tuple | list) else v for k, v in value.items()}
+            out[key] = {
+                str(k): list(v) if isinstance(v, tuple | list) else v for k, v in value.items()
+            }
         elif isinstance(value, tuple):
             out[key] = list(value)
         else:
@@ -135,4 +138,6 @@ def jsonable_params(params: Mapping[str, Any]) -> dict[str, Any]:
 
 def dump_json(data: object, *, sort_keys: bool = True) -> str:
     """Stable, readable JSON text for artifacts (UTF-8, trailing newline; NaN refused)."""
-    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=sort_keys, allow_nan=False) + "\n"
+    return (
+        json.dumps(data, ensure_ascii=False, indent=2, sort_keys=sort_keys, allow_nan=False) + "\n"
+    )

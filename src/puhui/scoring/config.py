@@ -97,9 +97,9 @@ class TrainingConfig:
     read_options: Mapping[str, Any] = field(default_factory=dict)
     protected: tuple[str, ...] = DEFAULT_PROTECTED
     fairness: tuple[FairnessGroup, ...] = ()
-    split: SplitConfig = SplitConfig()
-    search: SearchConfig = SearchConfig()
-    scale: ScoreScale = ScoreScale()
+    split: SplitConfig = field(default_factory=SplitConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+    scale: ScoreScale = field(default_factory=ScoreScale)
     policy_cutoff_points: int = 600
     reasons_top_k: int = 4
     seed: int = 42
@@ -139,7 +139,9 @@ def _feature(item: object, index: int, problems: list[str]) -> FeatureConfig | N
     if isinstance(item, str):
         return FeatureConfig(name=item)
     if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
-        problems.append(f"`features[{index}]` must be a name or a mapping with `name`; got {item!r}")
+        problems.append(
+            f"`features[{index}]` must be a name or a mapping with `name`; got {item!r}"
+        )
         return None
     name = item["name"]
     allowed = {"name", "categorical", "monotone", "sentinels", "label_zh", "reason"}
@@ -159,7 +161,9 @@ def _feature(item: object, index: int, problems: list[str]) -> FeatureConfig | N
     if not isinstance(sentinels, list) or not all(
         isinstance(s, int | float) and not isinstance(s, bool) for s in sentinels
     ):
-        problems.append(f"feature `{name}`: `sentinels` must be a list of numbers; got {sentinels!r}")
+        problems.append(
+            f"feature `{name}`: `sentinels` must be a list of numbers; got {sentinels!r}"
+        )
         sentinels = []
     reason = item.get("reason")
     reason_text = None
@@ -213,7 +217,9 @@ def _fairness(items: object, problems: list[str]) -> tuple[FairnessGroup, ...]:
                 )
             )
         else:
-            problems.append(f"`fairness` entries must be a column name or {{column, bins}}; got {item!r}")
+            problems.append(
+                f"`fairness` entries must be a column name or {{column, bins}}; got {item!r}"
+            )
     return tuple(groups)
 
 
@@ -231,27 +237,10 @@ def _positive_int(value: object, name: str, problems: list[str]) -> int:
     return value
 
 
-def parse_config(data: object, base_dir: Path, source: str = "<config>") -> TrainingConfig:
-    """Validate a parsed YAML mapping; every problem is reported together."""
-    if not isinstance(data, Mapping):
-        raise _invalid([f"the top level must be a mapping; got {type(data).__name__}"], source)
-    problems: list[str] = []
-    allowed = {
-        "name", "family", "data", "features", "protected", "fairness", "split", "search",
-        "scale", "policy", "reasons", "seed", "calibration", "notes",
-    }  # fmt: skip
-    extra = sorted(set(data) - allowed)
-    if extra:
-        problems.append(f"unknown top-level keys {extra}; allowed are {sorted(allowed)}")
-
-    name = data.get("name")
-    if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
-        problems.append(f"`name` must be letters, digits, '-' or '_'; got {name!r}")
-        name = "model"
-    family = data.get("family", "lightgbm")
-    if family not in FAMILIES:
-        problems.append(f"`family` must be one of {list(FAMILIES)}; got {family!r}")
-
+def _parse_data(
+    data: Mapping[str, Any], base_dir: Path, problems: list[str]
+) -> tuple[Path, str, Mapping[str, Any], Mapping[str, Any]]:
+    """``data:`` → (absolute table path, target, the mapping, pandas read options)."""
     ds = data.get("data")
     if not isinstance(ds, Mapping) or not isinstance(ds.get("path"), str):
         problems.append("`data` must be a mapping with `path` and `target`")
@@ -267,7 +256,13 @@ def parse_config(data: object, base_dir: Path, source: str = "<config>") -> Trai
     data_path = Path(ds.get("path", ""))
     if not data_path.is_absolute():
         data_path = (base_dir / data_path).resolve()
+    return data_path, target, ds, read_options
 
+
+def _parse_features(
+    data: Mapping[str, Any], ds: Mapping[str, Any], target: str, problems: list[str]
+) -> tuple[list[FeatureConfig], list[str]]:
+    """``features:`` and ``protected:``; refuses a protected attribute used as a feature."""
     raw_features = data.get("features")
     features: list[FeatureConfig] = []
     if not isinstance(raw_features, list) or not raw_features:
@@ -299,16 +294,16 @@ def parse_config(data: object, base_dir: Path, source: str = "<config>") -> Trai
             "remove them and measure them under `fairness` instead",
             columns=leaked,
         )
+    return features, protected
 
-    fairness = _fairness(data.get("fairness"), problems)
 
+def _parse_tuning(data: Mapping[str, Any], problems: list[str]) -> tuple[SplitConfig, SearchConfig]:
     split_raw = data.get("split", {}) or {}
     split = SplitConfig(
-        validation_fraction=_fraction(
-            split_raw.get("validation_fraction", 0.2), "split.validation_fraction", problems, 0.6
-        ),
-        test_fraction=_fraction(split_raw.get("test_fraction", 0.2), "split.test_fraction", problems, 0.6),
-        oot_fraction=_fraction(split_raw.get("oot_fraction", 0.2), "split.oot_fraction", problems, 0.6),
+        **{
+            key: _fraction(split_raw.get(key, 0.2), f"split.{key}", problems, 0.6)
+            for key in ("validation_fraction", "test_fraction", "oot_fraction")
+        }
     )
     search_raw = data.get("search", {}) or {}
     budget = search_raw.get("time_budget_s", 300.0)
@@ -322,6 +317,11 @@ def parse_config(data: object, base_dir: Path, source: str = "<config>") -> Trai
             search_raw.get("early_stopping_rounds", 50), "search.early_stopping_rounds", problems
         ),
     )
+    return split, search
+
+
+def _parse_policy(data: Mapping[str, Any], problems: list[str]) -> tuple[ScoreScale, int, int]:
+    """``scale:``, ``policy.cutoff_points`` and ``reasons.top_k``."""
     scale = ScoreScale()
     try:
         scale = ScoreScale.from_dict(data.get("scale", {}) or {})
@@ -329,15 +329,43 @@ def parse_config(data: object, base_dir: Path, source: str = "<config>") -> Trai
         problems.append(exc.message_en)
     except (TypeError, ValueError) as exc:
         problems.append(f"`scale` is invalid: {exc}")
-    policy = data.get("policy", {}) or {}
-    cutoff = policy.get("cutoff_points", 600)
+    cutoff = (data.get("policy", {}) or {}).get("cutoff_points", 600)
     if not isinstance(cutoff, int) or not scale.min_points <= cutoff <= scale.max_points:
         problems.append(
             f"`policy.cutoff_points` must be an integer in [{scale.min_points}, "
             f"{scale.max_points}]; got {cutoff!r}"
         )
         cutoff = 600
-    top_k = _positive_int((data.get("reasons", {}) or {}).get("top_k", 4), "reasons.top_k", problems)
+    top_k = _positive_int(
+        (data.get("reasons", {}) or {}).get("top_k", 4), "reasons.top_k", problems
+    )
+    return scale, cutoff, top_k
+
+
+def parse_config(data: object, base_dir: Path, source: str = "<config>") -> TrainingConfig:
+    """Validate a parsed YAML mapping; every problem is reported together."""
+    if not isinstance(data, Mapping):
+        raise _invalid([f"the top level must be a mapping; got {type(data).__name__}"], source)
+    problems: list[str] = []
+    allowed = {
+        "name", "family", "data", "features", "protected", "fairness", "split", "search",
+        "scale", "policy", "reasons", "seed", "calibration", "notes",
+    }  # fmt: skip
+    extra = sorted(set(data) - allowed)
+    if extra:
+        problems.append(f"unknown top-level keys {extra}; allowed are {sorted(allowed)}")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
+        problems.append(f"`name` must be letters, digits, '-' or '_'; got {name!r}")
+        name = "model"
+    family = data.get("family", "lightgbm")
+    if family not in FAMILIES:
+        problems.append(f"`family` must be one of {list(FAMILIES)}; got {family!r}")
+    data_path, target, ds, read_options = _parse_data(data, base_dir, problems)
+    features, protected = _parse_features(data, ds, target, problems)
+    fairness = _fairness(data.get("fairness"), problems)
+    split, search = _parse_tuning(data, problems)
+    scale, cutoff, top_k = _parse_policy(data, problems)
     seed = data.get("seed", 42)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         problems.append(f"`seed` must be a non-negative integer; got {seed!r}")
@@ -345,12 +373,10 @@ def parse_config(data: object, base_dir: Path, source: str = "<config>") -> Trai
     calibration = data.get("calibration", "auto")
     if calibration not in ("auto", "isotonic", "platt"):
         problems.append(f"`calibration` must be auto, isotonic or platt; got {calibration!r}")
-
     notes = data.get("notes", [])
     if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
         problems.append(f"`notes` must be a list of sentences; got {notes!r}")
         notes = []
-
     if problems:
         raise _invalid(problems, source)
     return TrainingConfig(

@@ -166,9 +166,7 @@ class FeatureEncoder:
         )
 
 
-def check_columns(
-    given: Iterable[object], expected: Sequence[str], *, allow_extra: bool
-) -> None:
+def check_columns(given: Iterable[object], expected: Sequence[str], *, allow_extra: bool) -> None:
     """Refuse a missing column (always) or an extra one (unless allowed), naming it."""
     present = {str(c) for c in given}
     for column in expected:

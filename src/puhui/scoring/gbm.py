@@ -121,7 +121,11 @@ class GBMCreditModel(CreditClassifierMixin):
 
     def _validate_params(self, columns: Sequence[str]) -> dict[str, int]:
         if not 0.05 <= self.validation_fraction <= 0.5:
-            raise _bad_param("validation_fraction", "0.05–0.5 之间的数 (a number in [0.05, 0.5])", self.validation_fraction)
+            raise _bad_param(
+                "validation_fraction",
+                "0.05–0.5 之间的数 (a number in [0.05, 0.5])",
+                self.validation_fraction,
+            )
         if not isinstance(self.cv_folds, int) or self.cv_folds < 2:
             raise _bad_param("cv_folds", "至少为 2 的整数 (an integer ≥ 2)", self.cv_folds)
         for name in ("max_trials", "early_stopping_rounds", "max_rounds", "n_jobs"):
@@ -135,7 +139,9 @@ class GBMCreditModel(CreditClassifierMixin):
             if name not in columns:
                 raise _bad_param("monotone_constraints", f"已有特征 (one of {list(columns)})", name)
             if direction not in (-1, 0, 1):
-                raise _bad_param(f"monotone_constraints[{name!r}]", "-1、0 或 1 (-1, 0 or 1)", direction)
+                raise _bad_param(
+                    f"monotone_constraints[{name!r}]", "-1、0 或 1 (-1, 0 or 1)", direction
+                )
         for name in self.categorical_features:
             if name not in columns:
                 raise _bad_param("categorical_features", f"已有特征 (one of {list(columns)})", name)
@@ -150,9 +156,7 @@ class GBMCreditModel(CreditClassifierMixin):
             frame, columns, self.categorical_features, self.sentinels
         )
         matrix = self.encoder_.encode_frame(frame)
-        idx_train, idx_valid = split_validation(
-            target, self.validation_fraction, self.random_state
-        )
+        idx_train, idx_valid = split_validation(target, self.validation_fraction, self.random_state)
         categorical_idx = [columns.index(c) for c in self.categorical_features]
         dataset_params = {"feature_pre_filter": False, "verbose": -1, "seed": self.random_state}
         dtrain = lgb.Dataset(
@@ -298,4 +302,3 @@ class GBMCreditModel(CreditClassifierMixin):
         model.feature_names_in_ = np.asarray(model.encoder_.columns, dtype=object)
         model.classes_ = np.array([0, 1])
         return model
-

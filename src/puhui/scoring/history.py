@@ -146,7 +146,11 @@ def rescore(
     result = scorer.score_one(features)
     digest = features_sha256(features)
     last = history.latest(person_key)
-    if last is not None and last.features_sha256 == digest and last.model_version == result.model_version:
+    if (
+        last is not None
+        and last.features_sha256 == digest
+        and last.model_version == result.model_version
+    ):
         return result, False
     history.append(
         ScoreRecord(

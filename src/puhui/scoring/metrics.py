@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from pandas import isna
 from sklearn.metrics import roc_auc_score
 
 from puhui.scoring.scale import BANDS
@@ -57,7 +58,11 @@ def reliability(y: npt.ArrayLike, pd: npt.ArrayLike, n_bins: int = 10) -> list[d
     for chunk in np.array_split(order, n_bins):
         if len(chunk):
             rows.append(
-                {"pd_mean": float(p[chunk].mean()), "default_rate": float(y[chunk].mean()), "n": int(len(chunk))}
+                {
+                    "pd_mean": float(p[chunk].mean()),
+                    "default_rate": float(y[chunk].mean()),
+                    "n": len(chunk),
+                }
             )
     return rows
 
@@ -69,8 +74,12 @@ def psi(expected: npt.ArrayLike, actual: npt.ArrayLike, n_bins: int = PSI_BINS) 
     if len(e) == 0 or len(a) == 0:
         return None
     edges = np.unique(np.quantile(e, np.linspace(0, 1, n_bins + 1))[1:-1])
-    e_share = np.bincount(np.searchsorted(edges, e, side="right"), minlength=len(edges) + 1) / len(e)
-    a_share = np.bincount(np.searchsorted(edges, a, side="right"), minlength=len(edges) + 1) / len(a)
+    e_share = np.bincount(np.searchsorted(edges, e, side="right"), minlength=len(edges) + 1) / len(
+        e
+    )
+    a_share = np.bincount(np.searchsorted(edges, a, side="right"), minlength=len(edges) + 1) / len(
+        a
+    )
     e_share = np.maximum(e_share, PSI_EPS)
     a_share = np.maximum(a_share, PSI_EPS)
     return float(np.sum((a_share - e_share) * np.log(a_share / e_share)))
@@ -141,7 +150,7 @@ def fairness(
 def summary(y: npt.ArrayLike, pd: npt.ArrayLike) -> dict[str, float | None]:
     a = auc(y, pd)
     return {
-        "n": int(len(np.asarray(y))),
+        "n": len(np.asarray(y)),
         "default_rate": float(np.mean(np.asarray(y))),
         "auc": a,
         "gini": None if a is None else 2 * a - 1,
@@ -154,7 +163,7 @@ def group_labels(values: Sequence[object] | npt.NDArray, bins: Sequence[float]) 
     """Group labels for a fairness column: the values, or ``[lo, hi)`` bins of a numeric one."""
     arr = np.asarray(values, dtype=object)
     if not bins:
-        return np.array(["缺失 missing" if v is None or v != v else str(v) for v in arr], dtype=object)
+        return np.array(["缺失 missing" if isna(v) else str(v) for v in arr], dtype=object)
     numbers = np.asarray(arr, dtype=np.float64)
     edges = [-np.inf, *bins, np.inf]
     index = np.searchsorted(np.asarray(bins), numbers, side="right")

@@ -77,6 +77,8 @@ class ReasonWriter:
     @classmethod
     def from_dict(cls, data: Mapping[str, Mapping[str, object]]) -> ReasonWriter:
         return cls(
-            texts={k: ReasonText(zh=str(v["zh"]), en=str(v["en"])) for k, v in data["texts"].items()},  # type: ignore[index]
+            texts={
+                k: ReasonText(zh=str(v["zh"]), en=str(v["en"])) for k, v in data["texts"].items()
+            },  # type: ignore[index]
             labels_zh={str(k): str(v) for k, v in data["labels_zh"].items()},
         )

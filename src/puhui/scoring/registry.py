@@ -3,7 +3,8 @@
 Layout under the root (default ``<data_dir>/models``)::
 
     <name>/index.json              versions (manifest sha256, created_at), champion, challenger,
-                                   and the event log (register / promote / rollback)
+                                   earlier champions, and the event log
+                                   (register / promote / rollback)
     <name>/v0001/manifest.json     sha256 of every other file of the version
     <name>/v0001/model.txt | scorecard.json, encoder.json, calibration.json, estimator.json,
                  scoring.json, config.yaml, metadata.json, report.json, report.html
@@ -15,7 +16,8 @@ Invariants
 - Loading recomputes the sha256 of the manifest (against the index) and of every file (against
   the manifest); any mismatch, missing or unexpected file is refused (``MODEL_TAMPERED``).
 - The first registered version becomes champion; later ones become challenger until promoted.
-  ``rollback`` restores the champion that the last promotion replaced.
+  Each promotion pushes the replaced champion on a stack; ``rollback`` pops it back, so repeated
+  rollbacks walk back through earlier champions.
 - Timestamps (``created_at``, event times) are passed in by the caller.
 """
 
@@ -146,7 +148,14 @@ class ModelRegistry:
         index: dict[str, Any] = (
             json.loads(index_path.read_text("utf-8"))
             if index_path.exists()
-            else {"name": name, "versions": {}, "champion": None, "challenger": None, "events": []}
+            else {
+                "name": name,
+                "versions": {},
+                "champion": None,
+                "challenger": None,
+                "previous_champions": [],
+                "events": [],
+            }
         )
         numbers = [int(m.group(1)) for v in index["versions"] if (m := _VERSION.match(v))]
         version = f"v{max(numbers, default=0) + 1:04d}"
@@ -188,6 +197,8 @@ class ModelRegistry:
                 f"{name}:{version} is already the champion",
             )
         index["champion"] = version
+        if previous is not None:
+            index["previous_champions"].append(previous)
         if index.get("challenger") == version:
             index["challenger"] = None
         index["events"].append(
@@ -200,19 +211,15 @@ class ModelRegistry:
         """Restore the champion that the latest promotion replaced; returns it."""
         index = self._read_index(name)
         current = index["champion"]
-        for event in reversed(index["events"]):
-            if event["action"] in ("promote", "rollback") and event["version"] == current:
-                previous = event.get("replaced")
-                break
-        else:
-            previous = None
-        if not previous:
+        if not index["previous_champions"]:
             raise Conflict(
                 "MODEL_NO_PREVIOUS_CHAMPION",
                 f"模型 {name} 没有可回滚的上一任冠军",
                 f"model {name!r} has no earlier champion to roll back to",
             )
-        self.read_files(name, previous)
+        previous = index["previous_champions"][-1]
+        self.read_files(name, previous)  # never restore a tampered version
+        index["previous_champions"].pop()
         index["champion"] = previous
         index["challenger"] = current
         index["events"].append(
@@ -241,7 +248,9 @@ class ModelRegistry:
                     else {}
                 )
                 out.append(
-                    VersionInfo(model_name, version, entry["family"], entry["created_at"], role, metrics)
+                    VersionInfo(
+                        model_name, version, entry["family"], entry["created_at"], role, metrics
+                    )
                 )
         return out
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from puhui.scoring.base import dump_json
 from puhui.scoring.scale import BANDS, ScoreScale
 
 mpl.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,11 @@ def _figures(report: Mapping[str, Any]) -> dict[str, str]:
         ax.plot([r["pd_mean"] for r in rows], [r["default_rate"] for r in rows], "o-", label=name)
     top = max(
         [r["pd_mean"] for rows in report["calibration"]["reliability"].values() for r in rows]
-        + [r["default_rate"] for rows in report["calibration"]["reliability"].values() for r in rows]
+        + [
+            r["default_rate"]
+            for rows in report["calibration"]["reliability"].values()
+            for r in rows
+        ]
         + [0.01]
     )
     ax.plot([0, top], [0, top], "k:", lw=1, label="perfect")
@@ -171,27 +176,32 @@ data sha256 <code>{{ r.model.training_data_sha256[:16] }}…</code> · seed {{ r
 <table><tr><th>样本 sample</th><th>n</th><th>违约率 default rate</th><th>AUC</th><th>Gini</th>
 <th>KS</th><th>Brier</th></tr>
 {% for name, s in r.samples.items() %}<tr><td>{{ name }}</td><td>{{ s.n }}</td>
-<td>{{ "%.2f%%"|format(100*s.default_rate) }}</td><td>{{ fmt(s.auc) }}</td><td>{{ fmt(s.gini) }}</td>
+<td>{{ "%.2f%%"|format(100*s.default_rate) }}</td><td>{{ fmt(s.auc) }}</td>
+<td>{{ fmt(s.gini) }}</td>
 <td>{{ fmt(s.ks) }}</td><td>{{ fmt(s.brier) }}</td></tr>{% endfor %}</table>
-<p>train 为拟合样本（含内部验证集）；test 为从未参与训练的留出样本；oot 为最晚时间段的样本外检验。
-train is the fitting sample (including the internal validation split); test is held out;
-oot is the latest period (out-of-time).</p>
+<p>train 为拟合样本（调参、早停与交叉拟合校准都在其中完成）；test 为从未参与训练的留出样本；
+oot 为最晚时间段的样本外检验。train: the rows the model was fitted on (search, early stopping
+and cross-fitted calibration all happen inside them); test: held out, never seen in training;
+oot: the latest period (out-of-time).</p>
 
 <h2>校准 Calibration</h2>
 <p>方法 method: <b>{{ r.calibration.method }}</b>
-{% if r.calibration.cv_brier %}(cross-fitted Brier on validation:
-{% for k, v in r.calibration.cv_brier.items() %}{{ k }} {{ fmt(v, 5) }}{% if not loop.last %}, {% endif %}{% endfor %}){% endif %}</p>
+{% if r.calibration.cv_brier %}(cross-fitted Brier:
+{% for k, v in r.calibration.cv_brier.items() %}{{ k }} {{ fmt(v, 5) }}
+{%- if not loop.last %}, {% endif %}{% endfor %}){% endif %}</p>
 <div class="figs"><img alt="reliability" src="data:image/png;base64,{{ figs.reliability }}">
 <img alt="score distribution" src="data:image/png;base64,{{ figs.distribution }}"></div>
 
 <h2>分数刻度与等级 Score scale and bands</h2>
 <p>points = offset + factor · ln(good:bad odds), factor = PDO/ln 2; base {{ r.scale.base_points }}
 points at odds {{ r.scale.base_odds }}:1, PDO {{ r.scale.pdo }}, clipped to
-[{{ r.scale.min_points }}, {{ r.scale.max_points }}]. 审批线 Policy cut-off: {{ r.policy_cutoff_points }}.</p>
+[{{ r.scale.min_points }}, {{ r.scale.max_points }}].
+审批线 Policy cut-off: {{ r.policy_cutoff_points }}.</p>
 <table><tr><th>等级 band</th>{% for name in r.bands %}<th>{{ name }} n</th><th>{{ name }} share</th>
 <th>{{ name }} bad rate</th>{% endfor %}</tr>
 {% for i in range(5) %}<tr><td>{{ r.bands["train"][i].band }}</td>
-{% for name, rows in r.bands.items() %}<td>{{ rows[i].n }}</td><td>{{ "%.1f%%"|format(100*rows[i].share) }}</td>
+{% for name, rows in r.bands.items() %}<td>{{ rows[i].n }}</td>
+<td>{{ "%.1f%%"|format(100*rows[i].share) }}</td>
 <td>{{ pct(rows[i].bad_rate) }}</td>{% endfor %}</tr>{% endfor %}</table>
 <div class="figs"><img alt="bands" src="data:image/png;base64,{{ figs.bands }}"></div>
 
@@ -210,8 +220,9 @@ points at odds {{ r.scale.base_odds }}:1, PDO {{ r.scale.pdo }}, clipped to
 <p>最大审批率差 max approval-rate gap at cut-off {{ r.policy_cutoff_points }}:
 <b>{{ pct(f.max_approval_gap) }}</b>; lowest/highest approval ratio {{ fmt(f.approval_ratio) }}</p>
 <table><tr><th>组 group</th><th>n</th><th>违约率 default rate</th><th>审批率 approval</th>
-<th>差距 gap</th><th>AUC</th></tr>{% for g in f.groups %}<tr><td>{{ g.group }}</td><td>{{ g.n }}</td>
-<td>{{ pct(g.default_rate) }}</td><td>{{ pct(g.approval_rate) }}</td><td>{{ pct(g.approval_gap) }}</td>
+<th>差距 gap</th><th>AUC</th></tr>{% for g in f.groups %}<tr><td>{{ g.group }}</td>
+<td>{{ g.n }}</td><td>{{ pct(g.default_rate) }}</td><td>{{ pct(g.approval_rate) }}</td>
+<td>{{ pct(g.approval_gap) }}</td>
 <td>{{ fmt(g.auc) }}</td></tr>{% endfor %}</table>{% endfor %}{% endfor %}
 
 {% if r.points_table %}<h2>评分卡 Scorecard points per attribute</h2>
@@ -224,7 +235,7 @@ points at odds {{ r.scale.base_odds }}:1, PDO {{ r.scale.pdo }}, clipped to
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
-    return "—" if value is None or value != value else f"{value:.{digits}f}"
+    return "—" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
 
 def _pct(value: float | None) -> str:

@@ -19,6 +19,7 @@ Invariants
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ class ScoreScale:
             problems.append(f"`band_cuts` must give A, B, C, D; got {sorted(self.band_cuts)}")
         else:
             cuts = [self.band_cuts[b] for b in BANDS[:-1]]
-            if any(hi <= lo for hi, lo in zip(cuts, cuts[1:], strict=False)):
+            if any(hi <= lo for hi, lo in itertools.pairwise(cuts)):
                 problems.append(f"`band_cuts` must strictly decrease from A to D; got {cuts}")
         if problems:
             raise ValidationError(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
 
@@ -53,7 +54,7 @@ _TREND = {1: "ascending", -1: "descending"}
 class BinTable:
     """One feature's learned bins and WOE; a plain value, JSON round-trip."""
 
-    __slots__ = ("category_woe", "categorical", "name", "splits", "woe", "woe_missing")
+    __slots__ = ("categorical", "category_woe", "name", "splits", "woe", "woe_missing")
 
     def __init__(
         self,
@@ -124,7 +125,10 @@ def _fit_bins(
             name=name, dtype="numerical", monotonic_trend=_TREND.get(direction, "auto")
         )
     binning.fit(values, y)
-    table = binning.binning_table.build()
+    with warnings.catch_warnings():
+        # optbinning's table builder trips a pandas 3 dtype deprecation; the numbers are right.
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        table = binning.binning_table.build()
     woe = table["WoE"].to_numpy()
     n_bins = len(binning.splits) + (0 if categorical else 1)
     bins_woe = [float(w) for w in woe[:n_bins]]
@@ -235,7 +239,8 @@ class ScorecardCreditModel(CreditClassifierMixin):
         """Raw log-odds and contributions of one encoded row, in pure Python."""
         values = row[0].tolist()
         terms = [
-            coef * b.woe_one(v) for coef, b, v in zip(self.coef_.tolist(), self.bins_, values, strict=True)
+            coef * b.woe_one(v)
+            for coef, b, v in zip(self.coef_.tolist(), self.bins_, values, strict=True)
         ]
         raw = self.intercept_ + sum(terms)
         return raw, [t - m for t, m in zip(terms, self.mean_terms_.tolist(), strict=True)]
@@ -255,6 +260,7 @@ class ScorecardCreditModel(CreditClassifierMixin):
         share = (scale.offset - scale.factor * self.intercept_) / len(self.bins_)
         rows: list[dict[str, Any]] = []
         for coef, b in zip(self.coef_.tolist(), self.bins_, strict=True):
+
             def points(w: float, coef: float = coef) -> float:
                 return round(share - scale.factor * coef * w, 1)
 
@@ -264,13 +270,27 @@ class ScorecardCreditModel(CreditClassifierMixin):
                 for code, w in b.category_woe.items():
                     groups.setdefault(w, []).append(inverse.get(code, str(code)))
                 for w, cats in groups.items():
-                    rows.append({"feature": b.name, "bin": ", ".join(sorted(cats)), "woe": w, "points": points(w)})
+                    rows.append(
+                        {
+                            "feature": b.name,
+                            "bin": ", ".join(sorted(cats)),
+                            "woe": w,
+                            "points": points(w),
+                        }
+                    )
             else:
                 edges = [-math.inf, *b.splits, math.inf]
                 for k, w in enumerate(b.woe):
                     label = f"[{edges[k]:g}, {edges[k + 1]:g})"
                     rows.append({"feature": b.name, "bin": label, "woe": w, "points": points(w)})
-            rows.append({"feature": b.name, "bin": "缺失 missing", "woe": b.woe_missing, "points": points(b.woe_missing)})
+            rows.append(
+                {
+                    "feature": b.name,
+                    "bin": "缺失 missing",
+                    "woe": b.woe_missing,
+                    "points": points(b.woe_missing),
+                }
+            )
         return rows
 
     def to_files(self) -> dict[str, str]:
@@ -278,7 +298,9 @@ class ScorecardCreditModel(CreditClassifierMixin):
             "intercept": self.intercept_,
             "features": [
                 {**b.to_dict(), "coef": float(c), "mean_term": float(m), "woe_std": float(s)}
-                for b, c, m, s in zip(self.bins_, self.coef_, self.mean_terms_, self.woe_std_, strict=True)
+                for b, c, m, s in zip(
+                    self.bins_, self.coef_, self.mean_terms_, self.woe_std_, strict=True
+                )
             ],
         }
         state = {

@@ -90,7 +90,9 @@ class Scorer:
         points = scale.point_from_pd(pd_)
         reasons = tuple(
             self.spec.reasons.reason(
-                self._columns[j], encoder.display_value(self._columns[j], row[0, j]), contributions[j]
+                self._columns[j],
+                encoder.display_value(self._columns[j], row[0, j]),
+                contributions[j],
             )
             for j in top_reason_indices(contributions, self.spec.reasons_top_k)
         )
@@ -107,9 +109,7 @@ class Scorer:
             index=frame.index,
         )
         if with_reasons:
-            top = top_reason_matrix(
-                self.model.risk_contributions(matrix), self.spec.reasons_top_k
-            )
+            top = top_reason_matrix(self.model.risk_contributions(matrix), self.spec.reasons_top_k)
             names = np.array([*self._columns, ""], dtype=object)  # -1 → "" (no reason)
             for k in range(top.shape[1]):
                 out[f"reason_{k + 1}"] = names[top[:, k]]

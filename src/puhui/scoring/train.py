@@ -195,7 +195,7 @@ def train(
         "seed": config.seed,
         "features": list(config.feature_names),
         "protected": list(config.protected),
-        "rows": {k: int(len(v)) for k, v in rows.items()},
+        "rows": {k: len(v) for k, v in rows.items()},
         "estimator_params": {k: v for k, v in estimator.get_params().items() if k != "sentinels"},
     }
     if isinstance(estimator, GBMCreditModel):
