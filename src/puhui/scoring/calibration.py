@@ -146,5 +146,5 @@ def fit_calibrator(
         for fit_idx, eval_idx in folds.split(z.reshape(-1, 1), y):
             out[eval_idx] = fitter(z[fit_idx], y[fit_idx]).predict(z[eval_idx])
         cv_brier[kind] = brier(y, out)
-    best = min(cv_brier, key=lambda k: (cv_brier[k], k))
+    best = min(cv_brier, key=lambda k: (cv_brier[k], k != "platt"))  # a tie goes to Platt
     return fitters[best](z, y), cv_brier
