@@ -124,3 +124,13 @@ def test_bad_columns_in_a_batch_name_the_column(scorer: Scorer, table: pd.DataFr
 def test_unseen_category_and_missing_values_score_as_missing(scorer: Scorer) -> None:
     result = scorer.score_one({**PERSON, "town": "北村", "income": None})
     assert 350 <= result.credit_points <= 950
+
+
+def test_numeric_categories_match_whatever_number_type_arrives(table: pd.DataFrame) -> None:
+    from puhui.scoring.encoding import FeatureEncoder
+
+    frame = pd.DataFrame({"region": [1.0, 2.0, np.nan, 3.0]})
+    encoder = FeatureEncoder.fit(frame, ["region"], categorical=["region"])
+    assert encoder.encode_row({"region": 2})[0, 0] == encoder.encode_row({"region": "2"})[0, 0]
+    assert encoder.encode_row({"region": 2.0})[0, 0] == encoder.encode_frame(frame)[1, 0]
+    assert np.isnan(encoder.encode_row({"region": 9})[0, 0])

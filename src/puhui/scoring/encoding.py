@@ -56,6 +56,24 @@ def _mistyped(column: str, value: object) -> ValidationError:
     )
 
 
+def _category_key(value: object) -> str:
+    """The vocabulary key of one category: ``3``, ``3.0`` and ``"3"`` are the same category."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+        if number.is_integer():
+            return str(int(number))
+    return str(value)
+
+
+def _category_keys(series: pd.Series) -> pd.Series:
+    """Vectorised :func:`_category_key` (missing stays missing)."""
+    if pd.api.types.is_float_dtype(series):
+        whole = series.dropna()
+        if (whole == np.floor(whole)).all():
+            series = series.astype("Int64")
+    return series.astype("string")
+
+
 @dataclass(frozen=True, slots=True)
 class FeatureEncoder:
     """Learned encoding of the feature columns, in model column order."""
@@ -80,7 +98,7 @@ class FeatureEncoder:
         vocab: dict[str, dict[str, int]] = {}
         for column in columns:
             if column in categorical:
-                values = frame[column].dropna().astype("string").unique().tolist()
+                values = _category_keys(frame[column]).dropna().unique().tolist()
                 vocab[column] = {v: i for i, v in enumerate(sorted(values))}
         encoder = cls(
             columns=tuple(columns),
@@ -97,7 +115,7 @@ class FeatureEncoder:
         for j, column in enumerate(self.columns):
             series = frame[column]
             if column in self.categorical:
-                codes = series.astype("string").map(self.vocab[column])
+                codes = _category_keys(series).map(self.vocab[column])
                 out[:, j] = pd.to_numeric(codes, errors="coerce").to_numpy(np.float64)
                 continue
             if not (pd.api.types.is_numeric_dtype(series) or series.isna().all()):
@@ -129,7 +147,7 @@ class FeatureEncoder:
         if value is None:
             return MISSING
         if column in self.categorical:
-            code = self.vocab[column].get(str(value))
+            code = self.vocab[column].get(_category_key(value))
             return MISSING if code is None else float(code)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise _mistyped(column, value)

@@ -19,16 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
-import matplotlib as mpl
 import numpy as np
 import numpy.typing as npt
+from matplotlib.figure import Figure
 
 from puhui.scoring import metrics
 from puhui.scoring.base import dump_json
 from puhui.scoring.scale import BANDS, ScoreScale
-
-mpl.use("Agg")
-import matplotlib.pyplot as plt
 
 
 @dataclass(frozen=True)
@@ -102,16 +99,17 @@ def build_report(
     }
 
 
-def _png(fig: plt.Figure) -> str:
+def _png(fig: Figure) -> str:
+    # A bare Figure (no pyplot) renders with Agg and leaves no global matplotlib state behind.
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _figures(report: Mapping[str, Any]) -> dict[str, str]:
     figs: dict[str, str] = {}
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fig = Figure(figsize=(4.5, 4))
+    ax = fig.subplots()
     for name, rows in report["calibration"]["reliability"].items():
         ax.plot([r["pd_mean"] for r in rows], [r["default_rate"] for r in rows], "o-", label=name)
     top = max(
@@ -128,7 +126,8 @@ def _figures(report: Mapping[str, Any]) -> dict[str, str]:
     ax.legend()
     figs["reliability"] = _png(fig)
 
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.subplots()
     for name, hist in report["score_distribution"].items():
         total = max(sum(hist["counts"]), 1)
         ax.stairs(np.asarray(hist["counts"]) / total, hist["edges"], label=name)
@@ -137,7 +136,8 @@ def _figures(report: Mapping[str, Any]) -> dict[str, str]:
     ax.legend()
     figs["distribution"] = _png(fig)
 
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig = Figure(figsize=(5, 3.5))
+    ax = fig.subplots()
     width = 0.8 / max(len(report["bands"]), 1)
     for k, (name, rows) in enumerate(report["bands"].items()):
         rates = [r["bad_rate"] or 0.0 for r in rows]
@@ -148,7 +148,8 @@ def _figures(report: Mapping[str, Any]) -> dict[str, str]:
     figs["bands"] = _png(fig)
 
     importance = list(report["feature_importance"].items())[:20]
-    fig, ax = plt.subplots(figsize=(6, 0.3 * len(importance) + 1))
+    fig = Figure(figsize=(6, 0.3 * len(importance) + 1))
+    ax = fig.subplots()
     ax.barh([k for k, _ in reversed(importance)], [v for _, v in reversed(importance)])
     ax.set(xlabel="share of importance", title="Feature importance")
     figs["importance"] = _png(fig)
