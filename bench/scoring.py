@@ -349,10 +349,7 @@ def run(
                         if name == "puhui_lgbm" and k == 0 and ds.name == "give_me_some_credit":
                             out["latency"] = latency(fitted, x_test)
                         last = fold_rows[name][-1]
-                        progress.console.log(
-                            f"{ds.name} fold {k + 1} {name}: AUC {last['auc']:.4f}, "
-                            f"train {train_s:.1f} s"
-                        )
+                        log(f"{ds.name} fold {k + 1} {name}: AUC {last['auc']:.4f}, {train_s:.1f} s")
                     except Exception as exc:
                         fold_rows[name].append({"error": f"{type(exc).__name__}: {exc}"[:300]})
                     progress.advance(task)
@@ -380,6 +377,11 @@ def run(
             out["datasets"][ds.name] = entry
             write(out, out_path)  # after every dataset, so a long run keeps what it finished
     return out
+
+
+def log(line: str) -> None:
+    """One line per finished step on stderr, flushed (the progress bar is for terminals)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def write(result: dict, path: Path) -> None:
