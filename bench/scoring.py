@@ -348,10 +348,13 @@ def run(
                         )
                         if name == "puhui_lgbm" and k == 0 and ds.name == "give_me_some_credit":
                             out["latency"] = latency(fitted, x_test)
-                        last = fold_rows[name][-1]
-                        log(f"{ds.name} fold {k + 1} {name}: AUC {last['auc']:.4f}, {train_s:.1f} s")
-                    except Exception as exc:
+                        auc = fold_rows[name][-1]["auc"]
+                        log(f"{ds.name} fold {k + 1} {name}: AUC {auc:.4f}, {train_s:.1f} s")
+                    except NotRun as exc:
+                        fold_rows[name].append({"error": str(exc)})
+                    except Exception as exc:  # a peer's failure is a result, reported as such
                         fold_rows[name].append({"error": f"{type(exc).__name__}: {exc}"[:300]})
+                        log(f"{ds.name} fold {k + 1} {name}: failed: {exc}")
                     progress.advance(task)
             for name, rows in fold_rows.items():
                 ok = [r for r in rows if "error" not in r]
