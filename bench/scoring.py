@@ -110,7 +110,9 @@ def load_credit_risk(with_grade: bool = True) -> Dataset:
         for c in ("person_home_ownership", "loan_intent", "loan_grade", "cb_person_default_on_file")
         if c in frame
     ]
-    monotone = {"loan_percent_income": 1, "person_income": -1}
+    # person_income stays free: beside loan_percent_income (income is its denominator) its own
+    # effect is not monotone; constraining it cost 0.018 AUC on fold 1 (2026-11-26).
+    monotone = {"loan_percent_income": 1}
     if with_grade:
         monotone["loan_int_rate"] = 1
     name = "credit_risk_dataset" if with_grade else "credit_risk_no_grade"
