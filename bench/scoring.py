@@ -14,7 +14,8 @@ Models
 - optbinning_scorecard: ``optbinning.Scorecard(BinningProcess(...), LogisticRegression())``;
 - toad_scorecard: toad's documented workflow: ``selection.select`` (defaults), chi-merge
   ``Combiner`` (``min_samples=0.05`` as in toad's tutorial), ``WOETransformer``,
-  ``selection.stepwise`` (defaults), ``ScoreCard`` (defaults); not run above
+  ``selection.stepwise`` (defaults), ``ScoreCard`` (defaults), numeric NaN filled with -999
+  first (toad's chi-merge fails on NaN, see ``fit_toad``); not run above
   ``TOAD_MAX_ROWS`` training rows (its chi-merge cost, see below);
 - logreg: median/most-frequent imputation, standardised numbers, one-hot categories,
   ``LogisticRegression(max_iter=1000)``.
@@ -226,7 +227,15 @@ def fit_toad(ds: Dataset, x, y, trials: int, budget_s: float):
             f"{len(x):,} training rows would take ~13 min per feature per fold"
         )
 
-    train = x.copy()
+    numeric = [c for c in x.columns if c not in ds.categorical]
+
+    def fill(frame: pd.DataFrame) -> pd.DataFrame:
+        # toad's chi-merge returns unsortable split points on numeric columns holding NaN
+        # (np.digitize: "bins must be monotonically increasing"); its tutorial's -999 fill
+        # keeps missing as its own low bin.
+        return frame.fillna(dict.fromkeys(numeric, -999))
+
+    train = fill(x)
     train["__y"] = y
     # toad indexes ``frame.columns`` with numpy tuples, which pandas 3's Arrow-backed string
     # Index refuses; an object-dtype column Index is the same frame for toad.
@@ -240,7 +249,7 @@ def fit_toad(ds: Dataset, x, y, trials: int, budget_s: float):
     columns = [c for c in final.columns if c != "__y"]
     card = toad.ScoreCard(combiner=combiner, transer=woe)
     card.fit(final[columns], final["__y"])
-    return card, lambda z: card.predict_proba(z[columns])[:, 1]
+    return card, lambda z: card.predict_proba(fill(z)[columns])[:, 1]
 
 
 def fit_logreg(ds: Dataset, x, y, trials: int, budget_s: float):
