@@ -74,3 +74,13 @@ def test_load_config_resolves_paths_next_to_the_file(tmp_path: Path) -> None:
     path.parent.mkdir()
     path.write_text(yaml.safe_dump(config_dict("../people.csv")), "utf-8")
     assert load_config(path).data_path == (tmp_path / "people.csv").resolve()
+
+
+def test_the_example_configs_are_valid() -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples" / "scoring"
+    configs = sorted(examples.glob("*.yaml"))
+    assert configs
+    for path in configs:
+        config = load_config(path)
+        assert config.data_path.name in {"cs-training.csv.gz", "train_public.csv"}
+        assert not any(f.startswith("early_return") for f in config.feature_names)
