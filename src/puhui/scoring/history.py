@@ -1,0 +1,167 @@
+"""Score history 评分历史: every (re-)score of a person, append-only.
+
+:class:`ScoreHistory` is the port; :class:`JsonlScoreHistory` keeps one JSON line per record in
+a file (the database-backed adapter lives in ``store``). :func:`rescore` scores a person and
+appends a record when their features or the model changed since their last record.
+
+Invariants
+- Records are only appended, never rewritten; ``scored_at`` is passed in, never read from a
+  clock here.
+- A record is plain values (str, float, int, date/datetime, tuple of str), so any store can
+  keep it. ``reasons`` holds the reason codes (feature names), most important first.
+- A torn last line (a crash mid-append) is ignored on read; any other unreadable line is an
+  error naming the line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Protocol
+
+from puhui.errors import ValidationError
+from puhui.scoring.scorer import Scorer, ScoreResult
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRecord:
+    person_key: str
+    scored_at: date | datetime
+    model_version: str
+    pd: float
+    credit_points: int
+    band: str
+    reasons: tuple[str, ...]
+    #: sha256 of the canonical JSON of the features scored (detects a change).
+    features_sha256: str
+
+
+class ScoreHistory(Protocol):
+    def append(self, record: ScoreRecord) -> None: ...
+
+    def for_person(self, person_key: str) -> list[ScoreRecord]:
+        """All records of one person, oldest first."""
+        ...
+
+    def latest(self, person_key: str) -> ScoreRecord | None: ...
+
+
+def features_sha256(features: Mapping[str, object]) -> str:
+    canonical = json.dumps(
+        {str(k): v for k, v in features.items()}, sort_keys=True, default=str, ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _to_json(record: ScoreRecord) -> str:
+    return json.dumps(
+        {
+            "person_key": record.person_key,
+            "scored_at": record.scored_at.isoformat(),
+            "model_version": record.model_version,
+            "pd": record.pd,
+            "credit_points": record.credit_points,
+            "band": record.band,
+            "reasons": list(record.reasons),
+            "features_sha256": record.features_sha256,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def _from_json(line: str) -> ScoreRecord:
+    data = json.loads(line)
+    stamp = data["scored_at"]
+    scored_at = datetime.fromisoformat(stamp) if "T" in stamp else date.fromisoformat(stamp)
+    return ScoreRecord(
+        person_key=data["person_key"],
+        scored_at=scored_at,
+        model_version=data["model_version"],
+        pd=float(data["pd"]),
+        credit_points=int(data["credit_points"]),
+        band=data["band"],
+        reasons=tuple(data["reasons"]),
+        features_sha256=data["features_sha256"],
+    )
+
+
+class JsonlScoreHistory:
+    """Score history in a JSON-lines file (one record per line, appended and fsynced)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def append(self, record: ScoreRecord) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = _to_json(record) + "\n"
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def _records(self) -> list[ScoreRecord]:
+        if not self.path.exists():
+            return []
+        text = self.path.read_text("utf-8")
+        # Text after the last newline is a torn append (a crash mid-write): not a record.
+        complete = text.split("\n")[:-1]
+        records = []
+        for number, line in enumerate(complete, start=1):
+            try:
+                records.append(_from_json(line))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValidationError(
+                    "SCORE_HISTORY_CORRUPT",
+                    f"评分历史 {self.path} 第 {number} 行无法读取",
+                    f"score history {self.path} line {number} must be a score record; got "
+                    f"{line[:60]!r} ({exc})",
+                ) from None
+        return records
+
+    def for_person(self, person_key: str) -> list[ScoreRecord]:
+        return [r for r in self._records() if r.person_key == person_key]
+
+    def latest(self, person_key: str) -> ScoreRecord | None:
+        records = self.for_person(person_key)
+        return records[-1] if records else None
+
+
+def rescore(
+    scorer: Scorer,
+    history: ScoreHistory,
+    person_key: str,
+    features: Mapping[str, object],
+    scored_at: date | datetime,
+) -> tuple[ScoreResult, bool]:
+    """Score a person; append a record unless features and model equal their last record's.
+
+    Returns the result and whether a record was appended.
+    """
+    result = scorer.score_one(features)
+    digest = features_sha256(features)
+    last = history.latest(person_key)
+    if (
+        last is not None
+        and last.features_sha256 == digest
+        and last.model_version == result.model_version
+    ):
+        return result, False
+    history.append(
+        ScoreRecord(
+            person_key=person_key,
+            scored_at=scored_at,
+            model_version=result.model_version,
+            pd=result.pd,
+            credit_points=result.credit_points,
+            band=result.band,
+            reasons=tuple(r.feature for r in result.reasons),
+            features_sha256=digest,
+        )
+    )
+    return result, True
