@@ -32,6 +32,8 @@ _GROUPS = (
     "puhui.cli.loans",
     "puhui.cli.ledger",
     "puhui.cli.sim",
+    "puhui.cli.data",
+    "puhui.cli.features",
 )
 
 
