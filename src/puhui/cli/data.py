@@ -201,8 +201,16 @@ def batches(
     with database().read() as conn:
         rows = list_batches(conn, name, limit)
     table = Table(title="导入批次 Import batches")
-    for column in ("批次 id", "数据源 source", "文件 file", "SHA-256", "行 rows", "已存 stored",
-                   "状态 status", "导入时间 imported at (UTC)"):  # fmt: skip
+    for column in (
+        "批次 id",
+        "数据源 source",
+        "文件 file",
+        "SHA-256",
+        "行 rows",
+        "已存 stored",
+        "状态 status",
+        "导入时间 imported at (UTC)",
+    ):
         table.add_column(column)
     for b in rows:
         table.add_row(
@@ -232,8 +240,16 @@ def consents_list(
     at = now()
     rows = _consents().listing(person, parse_purpose(purpose) if purpose else None, at, limit)
     table = Table(title="授权 Consents")
-    for column in ("编号 id", "身份证 ID (masked)", "用途 purpose", "范围 scope", "渠道 channel",
-                   "授权 granted (UTC)", "撤回 withdrawn (UTC)", "有效 active"):  # fmt: skip
+    for column in (
+        "编号 id",
+        "身份证 ID (masked)",
+        "用途 purpose",
+        "范围 scope",
+        "渠道 channel",
+        "授权 granted (UTC)",
+        "撤回 withdrawn (UTC)",
+        "有效 active",
+    ):
         table.add_column(column)
     for item, masked in rows:
         table.add_row(
@@ -302,8 +318,15 @@ def consents_history(
     """授权记录 The audit trail of a person's consents."""
     found, rows = _consents().history(person, now())
     table = Table(title=f"授权记录 Consent audit · {found.id_masked}")
-    for column in ("时间 at (UTC)", "动作 action", "授权 consent", "用途 purpose", "范围 scope",
-                   "渠道 channel", "备注 note"):  # fmt: skip
+    for column in (
+        "时间 at (UTC)",
+        "动作 action",
+        "授权 consent",
+        "用途 purpose",
+        "范围 scope",
+        "渠道 channel",
+        "备注 note",
+    ):
         table.add_column(column)
     for row in rows:
         table.add_row(

@@ -67,9 +67,7 @@ def read_file(path: Path) -> pd.DataFrame:
         elif kind == "csv":
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
         else:
-            frame = pd.read_json(
-                path, lines=True, dtype=False, convert_dates=False, convert_axes=False
-            )
+            frame = pd.read_json(path, lines=True, dtype=False, convert_axes=False)
     except (OSError, ValueError, pa.ArrowException, UnicodeDecodeError) as exc:
         raise ValidationError(
             "FILE_UNREADABLE",

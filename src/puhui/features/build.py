@@ -54,7 +54,7 @@ class FeatureTable:
 
     def json_rows(self) -> list[str]:
         """One JSON object per person (feature name → number or null), in index order."""
-        text = self.features.to_json(orient="records", lines=True, double_precision=10)
+        text = self.features.to_json(orient="records", lines=True, double_precision=15)
         return text.splitlines()
 
 
@@ -62,7 +62,9 @@ def empty_facts(source: Source) -> pd.DataFrame:
     """A frame with ``source``'s stored columns and no rows."""
     return pd.DataFrame(
         {
-            name: pd.Series(dtype=_DTYPE[col.kind])
+            name: pd.Series(
+                dtype="Int64" if col.nullable and col.kind is Kind.INT else _DTYPE[col.kind]
+            )
             for name, col in zip(source.stored_columns, source.columns, strict=True)
         }
     )
