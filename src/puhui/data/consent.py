@@ -171,21 +171,31 @@ def active(consents: pd.DataFrame, now: datetime, purposes: Iterable[Purpose]) -
     return consents[mask]
 
 
+def _scope_sets(texts: pd.Series) -> pd.Series:
+    """Scope texts → frozensets, parsing each distinct text once (a county has a handful)."""
+    parsed = {text: frozenset(text.split(",")) for text in texts.unique()}
+    return texts.map(parsed)
+
+
 def storable_people(consents: pd.DataFrame, source: Source, now: datetime) -> set[str]:
     """People with an active storage consent covering ``source`` (for consent-only sources)."""
     rows = active(consents, now, STORAGE_PURPOSES)
-    scopes = rows["scope"].map(lambda text: covers(frozenset(text.split(",")), source))
-    return set(rows.loc[scopes.astype(bool), "person_key"])
+    covering = {text: covers(frozenset(text.split(",")), source) for text in rows["scope"].unique()}
+    return set(rows.loc[rows["scope"].map(covering).astype(bool), "person_key"])
 
 
 def scoring_scopes(consents: pd.DataFrame, now: datetime) -> pd.Series:
     """person_key → union of the scopes of their active ``credit_scoring`` consents."""
     rows = active(consents, now, [Purpose.CREDIT_SCORING])
-    return (
-        rows.groupby("person_key")["scope"]
-        .agg(lambda texts: frozenset(p for text in texts for p in text.split(",")))
-        .rename("scope")
+    sets = _scope_sets(rows["scope"])
+    several = rows["person_key"].duplicated(keep=False)
+    single = pd.Series(sets[~several].to_numpy(), index=rows.loc[~several, "person_key"].to_numpy())
+    merged = (
+        sets[several]
+        .groupby(rows.loc[several, "person_key"])
+        .agg(lambda scopes: frozenset().union(*scopes))
     )
+    return pd.concat([single, merged]).rename("scope")
 
 
 def require_scoring(consents: Iterable[Consent], now: datetime) -> Consent:

@@ -33,6 +33,7 @@ import hashlib
 import hmac
 import os
 import re
+from functools import lru_cache
 
 import pandas as pd
 from cryptography.exceptions import InvalidTag
@@ -109,6 +110,8 @@ class PersonKeyer:
         if len(key) < MIN_HASH_KEY_BYTES:
             raise _short_hash_key(len(key))
         self._key = key
+        # The same people recur in file after file of a delivery: hash each number once.
+        self._remembered = lru_cache(maxsize=1 << 20)(self._hash)
 
     @property
     def key_id(self) -> str:
@@ -116,8 +119,10 @@ class PersonKeyer:
 
     def person_key(self, id_number: str) -> str:
         """The person key of one (already validated) identity number."""
-        message = normalize(id_number).encode("ascii")
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        return self._remembered(normalize(id_number))
+
+    def _hash(self, number: str) -> str:
+        return hmac.new(self._key, number.encode("ascii"), hashlib.sha256).hexdigest()
 
     def person_keys(self, id_numbers: pd.Series) -> pd.Series:
         """Person keys of a column of numbers, hashing each distinct number once."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 from pandas.api import types as ptypes
@@ -215,15 +216,26 @@ def _schema_problems(
                 found.add(_problem(row, col, code, en, zh))
 
 
+@lru_cache(maxsize=1 << 20)
+def _validated(number: str, as_of: dt.date) -> idcard.IdNumber | ValidationError:
+    """:func:`puhui.idcard.validate` as a value, remembered: the same people appear in file
+    after file of a delivery (residents, pensions, land, subsidies, accounts, lines)."""
+    try:
+        return idcard.validate(number, as_of=as_of)
+    except ValidationError as exc:
+        return exc
+
+
 def _check_ids(values: pd.Series, col: Col, as_of: dt.date, found: _Problems) -> pd.Series:
     """Report invalid numbers; return the parsed numbers (``IdNumber``) indexed by number."""
     parsed: dict[str, idcard.IdNumber] = {}
     failed: dict[str, ValidationError] = {}
     for number in values.dropna().unique():
-        try:
-            parsed[number] = idcard.validate(number, as_of=as_of)
-        except ValidationError as exc:
-            failed[number] = exc
+        outcome = _validated(number, as_of)
+        if isinstance(outcome, ValidationError):
+            failed[number] = outcome
+        else:
+            parsed[number] = outcome
     if failed:
         bad = values[values.isin(failed)]
         codes = bad.map(lambda number: failed[number].code)
@@ -237,16 +249,15 @@ def _check_ids(values: pd.Series, col: Col, as_of: dt.date, found: _Problems) ->
 def _residents_agree(frame: pd.DataFrame, parsed: pd.Series, found: _Problems) -> None:
     """Residents' gender and birth date must be those the identity number encodes."""
     numbers = frame["id_number"]
-    known = numbers[numbers.isin(parsed.index)]
-    ids = parsed.reindex(known).to_numpy()
+    ids = numbers.map(parsed).dropna()
     expected = {
-        "gender": pd.Series([n.gender.value for n in ids], index=known.index, dtype="str"),
+        "gender": pd.Series([n.gender.value for n in ids], index=ids.index, dtype="str"),
         "birth_date": pd.Series(
-            pd.to_datetime([n.birth_date for n in ids]).astype(DATE_UNIT), index=known.index
+            pd.to_datetime([n.birth_date for n in ids]).astype(DATE_UNIT), index=ids.index
         ),
     }
     for column, wanted in expected.items():
-        given = frame.loc[known.index, column]
+        given = frame.loc[ids.index, column]
         wrong = given.index[(given.notna() & (given != wanted)).to_numpy()]
         for index in found.rows(wrong):
             found.add(

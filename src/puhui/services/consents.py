@@ -108,7 +108,7 @@ class Consents:
         (the demo and benchmark path for a simulated county). Returns how many were granted."""
         now = now.astimezone(UTC)
         with facts.import_transaction(self.db) as conn:
-            everyone = facts.known_persons(conn)
+            everyone = set(facts.known_persons(conn))
             holding = set(active(consent_store.consents_frame(conn), now, [purpose])["person_key"])
             todo = sorted(everyone - holding)
             consent_store.grant_many(conn, todo, purpose, scope, channel, now, note)

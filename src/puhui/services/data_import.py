@@ -30,7 +30,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from puhui.data import consent as consent_rules
@@ -147,7 +150,7 @@ class DataImport:
                 source,
                 now,
             )
-            no_consent = ~unknown & ~people.isin(allowed)
+            no_consent = ~unknown & ~_member(people, allowed)
         candidates = frame[~unknown & ~no_consent]
         already = self._already_stored(conn, source, candidates, path.name)
         to_store = candidates[~already]
@@ -226,7 +229,7 @@ class DataImport:
         """Register the people of the stored rows not yet in the registry (numbers encrypted)."""
         known = facts.known_persons(conn)
         firsts = stored.drop_duplicates("person_key")
-        new = firsts[~firsts["person_key"].isin(known)]
+        new = firsts[~_member(firsts["person_key"], known)]
         if new.empty:
             return 0
         numbers = raw_ids.loc[new.index]
@@ -278,6 +281,14 @@ class DataImport:
                 f"{root} holds no partner files (expected <partner>/<table>.parquet|csv|jsonl)",
             )
         return results
+
+
+def _member(values: pd.Series, allowed: set[str] | pd.Series) -> pd.Series:
+    """``values.isin(allowed)`` through Arrow: pandas walks a set of Arrow strings in Python."""
+    array = pa.array(values)
+    listed = allowed if isinstance(allowed, pd.Series) else list(allowed)
+    found = pc.is_in(array, value_set=pa.array(listed, type=array.type))
+    return pd.Series(np.asarray(found.fill_null(False)), index=values.index)
 
 
 def _conflicts(file_name: str, source: Source, rows: pd.DataFrame, key: list[str]) -> ErrorReport:

@@ -44,8 +44,11 @@ def _column_values(series: pd.Series, kind: TypeEngine[Any], dialect: str) -> li
         else:
             values = stamps.dt.strftime("%Y-%m-%d %H:%M:%S.%f").to_numpy(dtype=object)
     elif isinstance(kind, Date):
-        days = pd.to_datetime(series).to_numpy().astype("datetime64[D]")
-        values = days.astype(str).astype(object)
+        # A file holds few distinct days: format each once (numpy's str() per element is slow).
+        days = pd.to_datetime(series).to_numpy().astype("datetime64[D]").view(np.int64)
+        codes, uniques = pd.factorize(days)
+        text = uniques.astype("datetime64[D]").astype(str).astype(object)
+        values = text[codes]
     elif ptypes.is_integer_dtype(series) and not missing.any():
         return series.to_numpy(dtype=np.int64).tolist()
     else:
@@ -112,9 +115,11 @@ def read_frame(conn: Connection, query: Select[Any]) -> pd.DataFrame:
     than fetching row objects for millions of rows); SQLite fetches tuples.
     """
     names = [c.name for c in query.selected_columns]
-    if conn.dialect.name != "postgresql":
-        return _typed(pd.DataFrame.from_records(list(conn.execute(query)), columns=names), query)
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    if conn.dialect.name != "postgresql":
+        # The DB-API cursor's plain tuples: Row objects cost pandas a lookup per field.
+        rows = conn.exec_driver_sql(sql).cursor.fetchall()  # type: ignore[union-attr]
+        return _typed(pd.DataFrame.from_records(rows, columns=names), query)
     buffer = io.BytesIO()
     raw = conn.connection.driver_connection
     with (
