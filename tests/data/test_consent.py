@@ -143,3 +143,14 @@ def test_features_are_neither_built_nor_served_without_a_scoring_consent(county_
         assert [c.withdrawn_at for c in consent_store.person_consents(conn, person_key)] == [later]
     # the shared database goes back to everyone consenting
     consents(county_db).grant(number, Purpose.CREDIT_SCORING, ALL, Channel.APP, later)
+
+
+def test_a_person_who_only_consented_to_marketing_is_never_featured(county_db):
+    stranger = "11010519491231002X"
+    consents(county_db).grant(stranger, Purpose.MARKETING, ALL, Channel.PAPER, NOW)
+    store = FeatureStore(county_db, keyer())
+    result = store.build(AS_OF, NOW)
+    assert result.refused_no_consent >= 1
+    with pytest.raises(Forbidden) as refused:
+        store.latest(keyer().person_key(stranger), NOW)
+    assert refused.value.code == "CONSENT_REQUIRED"

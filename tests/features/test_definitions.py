@@ -4,6 +4,7 @@ protected attributes, the label."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -209,3 +210,9 @@ def test_history_uses_month_ends_before_the_date_and_the_label_those_after():
     assert later.loc[P, "label_90dpd_12m"] == 1  # 400 days at 2021-01-31 …
     assert bool(later.loc[P, "bad_at_as_of"])  # … but already bad at 2020-05-31
     assert label_90dpd(facts, date(2021, 2, 1)).empty  # nothing owed after
+
+
+def test_every_feature_is_documented():
+    doc = (Path(__file__).parents[2] / "docs" / "features.md").read_text("utf-8")
+    assert [name for name in FEATURE_NAMES if f"`{name}`" not in doc] == []
+    assert len(FEATURE_NAMES) == len(set(FEATURE_NAMES))
