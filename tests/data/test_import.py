@@ -55,33 +55,28 @@ def _bad_files(run: Path, tmp_path: Path) -> dict[str, Path]:
     return files
 
 
-@pytest.mark.parametrize(
-    ("case", "row", "column", "code"),
-    [
-        ("checksum", 8, "id_number", "ID_CHECKSUM"),
-        ("missing", None, "township_code", "COLUMN_MISSING"),
-        ("wrong", 5, "household_size", "WRONG_TYPE"),
-        ("conflict", 51, "id_number", "DUPLICATE_CONFLICT"),
-    ],
-)
-def test_a_bad_file_is_rejected_whole_and_the_database_is_unchanged(
-    db, tiny_run, tmp_path, case, row, column, code
-):
-    importer(db).import_file(
-        "government/land_plots", tiny_run / "government/land_plots.parquet", NOW
-    )
+#: Each bad file, and the first problem its report must name: (row, column, code).
+BAD_FILES = {
+    "checksum": (8, "id_number", "ID_CHECKSUM"),
+    "missing": (None, "township_code", "COLUMN_MISSING"),
+    "wrong": (5, "household_size", "WRONG_TYPE"),
+    "conflict": (51, "id_number", "DUPLICATE_CONFLICT"),
+}
+
+
+def test_a_bad_file_is_rejected_whole_and_the_database_is_unchanged(db, tiny_run, tmp_path):
+    run = importer(db)
+    run.import_file("government/land_plots", tiny_run / "government/land_plots.parquet", NOW)
     before = table_counts(db)
-    path = _bad_files(tiny_run, tmp_path)[case]
-    with pytest.raises(ImportRejected) as caught:
-        importer(db).import_file("government/residents", path, NOW)
-    report = caught.value.report
-    assert report.file == path.name
-    assert (report.problems[0].row, report.problems[0].column, report.problems[0].code) == (
-        row,
-        column,
-        code,
-    )
-    assert table_counts(db) == before
+    files = _bad_files(tiny_run, tmp_path)
+    for case, expected in BAD_FILES.items():
+        with pytest.raises(ImportRejected) as caught:
+            run.import_file("government/residents", files[case], NOW)
+        report = caught.value.report
+        assert report.file == files[case].name
+        first = report.problems[0]
+        assert (first.row, first.column, first.code) == expected, case
+        assert table_counts(db) == before, case
 
 
 def test_a_stored_fact_is_never_silently_overwritten(db, tiny_run, tmp_path):

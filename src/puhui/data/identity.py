@@ -42,7 +42,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from puhui.errors import Conflict, ValidationError
 from puhui.idcard import mask, normalize
 
-PERSON_KEY_LENGTH = 64
 MIN_HASH_KEY_BYTES = 32
 ENCRYPTION_KEY_BYTES = 32
 _NONCE_BYTES = 12
@@ -181,7 +180,6 @@ def _failed(reason: str) -> Conflict:
 
 
 __all__ = [
-    "PERSON_KEY_LENGTH",
     "PersonKeyer",
     "Vault",
     "key_id",

@@ -145,11 +145,3 @@ def audit_trail(conn: Connection, person_key: str) -> list[dict[str, object]]:
         .order_by(consent_audit.c.id)
     )
     return [{**row._mapping, "at": _aware(row.at)} for row in rows]
-
-
-def counts(conn: Connection) -> dict[str, int]:
-    """Consents and audit rows stored (for reports and tests)."""
-    return {
-        "consents": int(conn.execute(select(func.count()).select_from(consent)).scalar_one()),
-        "audit": int(conn.execute(select(func.count()).select_from(consent_audit)).scalar_one()),
-    }

@@ -23,7 +23,7 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import Connection, Select, func, insert, select, text
 
-from puhui.data.sources import BY_NAME, SOURCES, Source
+from puhui.data.sources import BY_NAME, Source
 from puhui.store.db import Database
 from puhui.store.rows import insert_frame, read_frame
 from puhui.store.tables import FACT_TABLES, import_batch, person
@@ -175,11 +175,3 @@ def read_facts(
         if until is not None:
             query = query.where(table.c[source.known_from] < until)
     return read_frame(conn, query)
-
-
-def fact_counts(conn: Connection) -> dict[str, int]:
-    """Rows stored per source."""
-    return {
-        s.name: int(conn.execute(select(func.count()).select_from(FACT_TABLES[s.name])).scalar())
-        for s in SOURCES
-    }
