@@ -13,9 +13,14 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from puhui.data.sources import DEFAULT_AGREEMENTS
 from puhui.loans.policy import ServicingPolicy
 
 _DEV_SECRET = "puhui-development-secret-do-not-use"
+#: Development keys for the person key (HMAC) and the identity-number encryption (AES-GCM);
+#: refused outside development like ``_DEV_SECRET`` (docs/data-import.md, key management).
+_DEV_ID_HASH_KEY = "puhui-development-person-key-do-not-use-in-production"
+_DEV_ENCRYPTION_KEY = "DvM4t17Hu9Rufn3NhzARkTlX2CBW4tbrnx6lZTYsaME="
 
 
 class Settings(BaseSettings):
@@ -32,14 +37,31 @@ class Settings(BaseSettings):
     allocation_order: str = "penalty,interest,principal"
     write_off_after_dpd: int = 360
     eod_chunk_loans: int = Field(default=100_000, ge=1000, le=1_000_000)
+    #: HMAC key of the person key 人员标识; changing it re-keys every stored person.
+    id_hash_key: str = _DEV_ID_HASH_KEY
+    #: AES-256 key (32 bytes, base64) that encrypts identity numbers at rest.
+    encryption_key: str = _DEV_ENCRYPTION_KEY
+    #: Per partner: ``agreement`` (facts stored for everyone under the partner agreement) or
+    #: ``consent`` (only for people whose consent covers the source). JSON in the environment.
+    source_agreements: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_AGREEMENTS))
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        if self.env == "production" and self.secret_key == _DEV_SECRET:
-            raise ValueError(
-                "PUHUI_SECRET_KEY must be set outside development "
-                "(生产环境必须设置 PUHUI_SECRET_KEY)"
-            )
+        if self.env == "production":
+            defaults = [
+                name
+                for name, value, default in (
+                    ("PUHUI_SECRET_KEY", self.secret_key, _DEV_SECRET),
+                    ("PUHUI_ID_HASH_KEY", self.id_hash_key, _DEV_ID_HASH_KEY),
+                    ("PUHUI_ENCRYPTION_KEY", self.encryption_key, _DEV_ENCRYPTION_KEY),
+                )
+                if value == default
+            ]
+            if defaults:
+                names = ", ".join(defaults)
+                raise ValueError(
+                    f"{names} must be set outside development (生产环境必须设置 {names})"
+                )
         return self
 
     @property

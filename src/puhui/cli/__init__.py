@@ -35,6 +35,8 @@ _GROUPS = (
     "puhui.cli.demo",
     "puhui.cli.serve",
     "puhui.cli.model",
+    "puhui.cli.data",
+    "puhui.cli.features",
 )
 
 

@@ -15,14 +15,19 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
 )
+from sqlalchemy.types import TypeEngine
+
+from puhui.data import sources as data_sources
 
 metadata = MetaData(
     naming_convention={
@@ -323,3 +328,140 @@ blacklist = Table(
     Column("reason", Text, nullable=False),
     Column("added_at", DateTime(timezone=True), nullable=False),
 )
+# -- partner data, consent and the feature store (issue 3; migration 0002) -------------------
+#
+# Facts are stored as the partner delivered them, one table per source of ``data.sources``,
+# with the identity number replaced by the person key (HMAC) and two lineage columns: the
+# import batch (→ file name and SHA-256) and the record number in that file. The natural key
+# is the primary key. Identity numbers live only in ``person.id_encrypted`` (AES-GCM).
+
+import_batch = Table(
+    "import_batch",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(60), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("rows_in_file", BigInteger, nullable=False),
+    Column("rows_stored", BigInteger, nullable=False),
+    Column("rows_duplicate", BigInteger, nullable=False),
+    Column("rows_already_stored", BigInteger, nullable=False),
+    Column("rows_no_consent", BigInteger, nullable=False),
+    Column("rows_unknown_person", BigInteger, nullable=False),
+    # complete: every record is stored; partial: some were skipped (no consent / person not
+    # yet known) and a re-import of the same file may store them later.
+    Column("status", String(20), nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status in ('complete', 'partial')", name="status_known"),
+)
+Index("ix_import_batch_file", import_batch.c.source, import_batch.c.file_sha256)
+
+person = Table(
+    "person",
+    metadata,
+    Column("person_key", String(64), primary_key=True),
+    Column("id_encrypted", Text, nullable=False),
+    Column("id_masked", String(18), nullable=False),
+    Column("first_batch_id", BigInteger, ForeignKey("import_batch.id")),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+)
+
+consent = Table(
+    "consent",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("person_key", String(64), ForeignKey("person.person_key"), nullable=False),
+    Column("purpose", String(20), nullable=False),
+    Column("scope", String(400), nullable=False),
+    Column("channel", String(30), nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    CheckConstraint(
+        "purpose in ('credit_scoring', 'data_sharing', 'marketing')", name="purpose_known"
+    ),
+    CheckConstraint("channel in ('app', 'cooperative_window', 'paper')", name="channel_known"),
+    CheckConstraint("withdrawn_at is null or withdrawn_at >= granted_at", name="withdrawn_after"),
+)
+Index("ix_consent_person", consent.c.person_key, consent.c.purpose)
+
+# Append-only (triggers in migration 0002): every grant and withdrawal, never edited.
+consent_audit = Table(
+    "consent_audit",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("consent_id", BigInteger, ForeignKey("consent.id"), nullable=False),
+    Column("person_key", String(64), nullable=False, index=True),
+    Column("action", String(20), nullable=False),
+    Column("purpose", String(20), nullable=False),
+    Column("scope", String(400), nullable=False),
+    Column("channel", String(30), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("note", String(200), nullable=False, default=""),
+    CheckConstraint("action in ('grant', 'withdraw')", name="action_known"),
+)
+
+feature_build = Table(
+    "feature_build",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("as_of", Date, nullable=False),
+    Column("built_at", DateTime(timezone=True), nullable=False),
+    Column("feature_version", String(20), nullable=False),
+    Column("persons", BigInteger, nullable=False),
+    Column("refused_no_consent", BigInteger, nullable=False),
+    # The newest import batch the build could see: which data went into it.
+    Column("last_batch_id", BigInteger),
+    Column("feature_names", Text, nullable=False),
+)
+
+feature_snapshot = Table(
+    "feature_snapshot",
+    metadata,
+    Column("person_key", String(64), primary_key=True),
+    Column("as_of", Date, primary_key=True),
+    Column("build_id", BigInteger, ForeignKey("feature_build.id"), nullable=False),
+    # One JSON object per person: {feature name: number or null} (decision 0303).
+    Column("features", Text, nullable=False),
+)
+Index("ix_feature_snapshot_as_of", feature_snapshot.c.as_of)
+
+
+def _fact_type(col: data_sources.Col) -> TypeEngine[object]:
+    kind = col.kind
+    if kind is data_sources.Kind.ID:
+        return String(64)
+    if kind is data_sources.Kind.INT:
+        return BigInteger()
+    if kind is data_sources.Kind.FLOAT:
+        return Float()
+    if kind in (data_sources.Kind.DATE, data_sources.Kind.MONTH, data_sources.Kind.MONTH_END):
+        return Date()
+    if kind is data_sources.Kind.DIGITS:
+        return String(col.length)
+    return String(col.max_length)
+
+
+def _fact_table(source: data_sources.Source) -> Table:
+    columns = [
+        Column(
+            "person_key" if col.kind is data_sources.Kind.ID else col.name,
+            _fact_type(col),
+            nullable=col.nullable,
+        )
+        for col in source.columns
+    ]
+    table = Table(
+        source.table,
+        metadata,
+        Column("batch_id", BigInteger, ForeignKey("import_batch.id"), nullable=False),
+        Column("source_row", BigInteger, nullable=False),
+        *columns,
+        PrimaryKeyConstraint(*source.stored_key),
+    )
+    if source.has_id_number and source.stored_key[0] != "person_key":
+        Index(f"ix_{source.table}_person_key", table.c.person_key)
+    return table
+
+
+#: Fact table of each source, by source name (``government/residents`` → its Table).
+FACT_TABLES: dict[str, Table] = {s.name: _fact_table(s) for s in data_sources.SOURCES}

@@ -1,0 +1,201 @@
+"""Feature store use cases 特征服务: build snapshots, serve one person, make a training table.
+
+- :meth:`FeatureStore.build` — features as of a date for every person with an active
+  ``credit_scoring`` consent (``data.consent``), stored as that date's snapshot (and optionally
+  written to Parquet with the fairness groups beside);
+- :meth:`FeatureStore.latest` — one person's newest snapshot for the 310 decision: refused
+  with ``CONSENT_REQUIRED`` unless the person's scoring consent is active *now*, so a
+  withdrawal stops serving at once (a primary-key read; bench/features.py measures it);
+- :meth:`FeatureStore.training_table` — features as of ``T`` + label + groups (+ oracle PD
+  from a simulator's ``truth/``), Parquet or CSV, and the YAML config next to it.
+
+Facts are read with windows trimmed in SQL (monthly tables: the 12 complete months before the
+date); the point-in-time rule itself is applied by ``features.asof`` on every frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from sqlalchemy import Connection
+
+from puhui.data.consent import require_scoring, scoring_scopes
+from puhui.data.files import read_file
+from puhui.data.identity import PersonKeyer
+from puhui.data.sources import SOURCES, Kind
+from puhui.errors import NotFound, ValidationError
+from puhui.features.asof import last_complete_month, month_start
+from puhui.features.build import FeatureTable, compute_features
+from puhui.features.catalogue import FEATURE_NAMES, FEATURE_VERSION
+from puhui.features.training import oracle_pd, training_config, training_frame
+from puhui.features.windows import WINDOW_MONTHS
+from puhui.store import consent as consent_store
+from puhui.store import facts as fact_store
+from puhui.store import features as snapshot_store
+from puhui.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    build_id: int
+    as_of: date
+    persons: int
+    refused_no_consent: int
+    out: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingResult:
+    as_of: date
+    rows: int
+    positives: int
+    table_path: Path
+    config_path: Path
+    oracle: bool
+
+
+def _check_as_of(as_of: date, now: datetime) -> None:
+    if as_of > now.date():
+        raise ValidationError(
+            "AS_OF_IN_FUTURE",
+            f"特征日期 {as_of} 晚于今天 {now.date()}",
+            f"as-of date {as_of} is after today ({now.date()})",
+        )
+
+
+class FeatureStore:
+    """Feature snapshots over one database."""
+
+    def __init__(self, db: Database, keyer: PersonKeyer) -> None:
+        self.db = db
+        self.keyer = keyer
+
+    def load_facts(self, conn: Connection, as_of: date) -> dict[str, pd.DataFrame]:
+        """Every source's stored facts, monthly tables trimmed to the feature windows."""
+        first_month = (last_complete_month(as_of) - pd.DateOffset(months=WINDOW_MONTHS - 1)).date()
+        facts = {}
+        for source in SOURCES:
+            monthly = source.known_from and source.column(source.known_from).kind is Kind.MONTH
+            if monthly:
+                facts[source.name] = fact_store.read_facts(
+                    conn, source, since=first_month, until=month_start(as_of).date()
+                )
+            else:
+                facts[source.name] = fact_store.read_facts(conn, source)
+        return facts
+
+    def _compute(
+        self, as_of: date, now: datetime
+    ) -> tuple[FeatureTable, dict[str, pd.DataFrame], int, int | None]:
+        with self.db.read() as conn:
+            scopes = scoring_scopes(consent_store.consents_frame(conn), now)
+            registered = len(fact_store.known_persons(conn))
+            last_batch = fact_store.last_batch_id(conn)
+            facts = self.load_facts(conn, as_of)
+        table = compute_features(facts, as_of, scopes)
+        return table, facts, registered - len(scopes), last_batch
+
+    def build(self, as_of: date, now: datetime, out: Path | None = None) -> BuildResult:
+        """Build and store the snapshot of ``as_of`` for everyone with a scoring consent."""
+        now = now.astimezone(UTC)
+        _check_as_of(as_of, now)
+        if out is not None:
+            _table_format(out)
+        table, _, refused, last_batch = self._compute(as_of, now)
+        with fact_store.import_transaction(self.db) as conn:
+            build_id = snapshot_store.replace_build(
+                conn,
+                as_of,
+                now,
+                FEATURE_VERSION,
+                list(FEATURE_NAMES),
+                [str(k) for k in table.features.index],
+                table.json_rows(),
+                refused,
+                last_batch,
+            )
+        if out is not None:
+            frame = table.features.join(table.groups)
+            frame.insert(0, "as_of", pd.Timestamp(as_of))
+            _write_table(frame.reset_index(), out)
+        return BuildResult(build_id, as_of, len(table.features), refused, out)
+
+    def latest(self, person_key: str, now: datetime) -> snapshot_store.Snapshot:
+        """The person's newest features, only while their scoring consent is active."""
+        now = now.astimezone(UTC)
+        with self.db.read() as conn:
+            require_scoring(consent_store.person_consents(conn, person_key), now)
+            snapshot = snapshot_store.latest(conn, person_key)
+        if snapshot is None:
+            raise NotFound(
+                "FEATURES_NOT_BUILT",
+                "此人尚无特征快照；请先运行 puhui features build",
+                "no feature snapshot for this person yet; run `puhui features build` first",
+            )
+        return snapshot
+
+    def training_table(
+        self,
+        as_of: date,
+        now: datetime,
+        out: Path,
+        population: str = "borrowers",
+        truth: Path | None = None,
+    ) -> TrainingResult:
+        """Write the training table to ``out`` and its config to ``out`` with ``.yaml``."""
+        now = now.astimezone(UTC)
+        _check_as_of(as_of, now)
+        _table_format(out)
+        table, facts, _, _ = self._compute(as_of, now)
+        oracle = None
+        if truth is not None:
+            truth_file = truth / "monthly.parquet"
+            if not truth_file.is_file():
+                raise NotFound(
+                    "TRUTH_NOT_FOUND",
+                    f"找不到模拟器真值文件 {truth_file}",
+                    f"no simulator truth file {truth_file} (give the run's truth/ folder)",
+                )
+            oracle = oracle_pd(read_file(truth_file), self.keyer, as_of)
+        frame = training_frame(table, facts, population, oracle)
+        _write_table(frame, out)
+        config_path = out.with_suffix(".yaml")
+        config = training_config(out.name, as_of, population, oracle is not None)
+        header = (
+            "# Training config written by `puhui features training-table` (docs/features.md).\n"
+            "# Columns of the table are stable; see docs/features.md for every feature.\n"
+        )
+        config_path.write_text(
+            header + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), "utf-8"
+        )
+        return TrainingResult(
+            as_of,
+            len(frame),
+            int(frame["label_90dpd_12m"].sum()),
+            out,
+            config_path,
+            oracle is not None,
+        )
+
+
+def _table_format(out: Path) -> str:
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise ValidationError(
+            "OUT_FORMAT",
+            f"输出文件须以 .parquet 或 .csv 结尾：{out.name}",
+            f"the output file must end in .parquet or .csv; got {out.name}",
+        )
+    return suffix
+
+
+def _write_table(frame: pd.DataFrame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if _table_format(out) == ".csv":
+        frame.to_csv(out, index=False)
+    else:
+        frame.to_parquet(out, index=False)

@@ -1,0 +1,88 @@
+"""Storage of feature snapshots 特征快照: one JSON object per person and as-of date.
+
+Owns every SQL statement over ``feature_build`` and ``feature_snapshot``. A build replaces the
+snapshot rows of its as-of date in one transaction, so a reader sees either the old build or
+the new one, never a mix; withdrawn people simply get no new row. The read path for the 310
+decision is one primary-key lookup (:func:`latest`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pandas as pd
+from sqlalchemy import Connection, delete, func, insert, select
+
+from puhui.store.rows import insert_frame
+from puhui.store.tables import feature_build, feature_snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    person_key: str
+    as_of: date
+    build_id: int
+    features: dict[str, float | None]
+
+
+def replace_build(
+    conn: Connection,
+    as_of: date,
+    built_at: datetime,
+    version: str,
+    feature_names: list[str],
+    person_keys: list[str],
+    json_rows: list[str],
+    refused_no_consent: int,
+    last_batch_id: int | None,
+) -> int:
+    """Record a build and make its rows the snapshot of ``as_of``; returns the build id."""
+    build_id = int(
+        conn.execute(
+            insert(feature_build).values(
+                as_of=as_of,
+                built_at=built_at,
+                feature_version=version,
+                persons=len(person_keys),
+                refused_no_consent=refused_no_consent,
+                last_batch_id=last_batch_id,
+                feature_names=",".join(feature_names),
+            )
+        ).inserted_primary_key[0]
+    )
+    conn.execute(delete(feature_snapshot).where(feature_snapshot.c.as_of == as_of))
+    insert_frame(
+        conn,
+        feature_snapshot,
+        pd.DataFrame(
+            {
+                "person_key": person_keys,
+                "as_of": pd.Timestamp(as_of),
+                "build_id": build_id,
+                "features": json_rows,
+            }
+        ),
+    )
+    return build_id
+
+
+def latest(conn: Connection, person_key: str) -> Snapshot | None:
+    """The person's snapshot with the newest as-of date, if any."""
+    row = conn.execute(
+        select(feature_snapshot.c.as_of, feature_snapshot.c.build_id, feature_snapshot.c.features)
+        .where(feature_snapshot.c.person_key == person_key)
+        .order_by(feature_snapshot.c.as_of.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return Snapshot(person_key, row.as_of, int(row.build_id), json.loads(row.features))
+
+
+def snapshot_count(conn: Connection, as_of: date | None = None) -> int:
+    query = select(func.count()).select_from(feature_snapshot)
+    if as_of is not None:
+        query = query.where(feature_snapshot.c.as_of == as_of)
+    return int(conn.execute(query).scalar_one())
