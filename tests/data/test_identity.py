@@ -16,9 +16,9 @@ from puhui.data.identity import (
     Vault,
     parse_encryption_key,
     parse_hash_key,
-    redact,
 )
 from puhui.errors import Conflict, ValidationError
+from puhui.logs import redact
 from tests.county import ENCRYPTION_KEY, HASH_KEY
 
 NUMBER = "11010519491231002X"

@@ -138,6 +138,62 @@ class FeatureStore:
             )
         return snapshot
 
+    def person_features(
+        self, person_key: str, as_of: date, now: datetime
+    ) -> snapshot_store.Snapshot:
+        """One person's features as of ``as_of``, computed now and stored (the 310 path for
+        someone who consented after the last nightly build).
+
+        Reads only the person's facts and, for the social-graph features, their contacts'
+        accounts and loan status — the same computation as :meth:`build`, on a neighbourhood
+        instead of the county (``tests/features`` checks the two agree)."""
+        now = now.astimezone(UTC)
+        _check_as_of(as_of, now)
+        with self.db.read() as conn:
+            consents = consent_store.consents_frame(conn, person_key)
+            require_scoring(consent_store.person_consents(conn, person_key), now)
+            scopes = scoring_scopes(consents, now)
+            facts = self._facts_of(conn, [person_key], as_of)
+            contacts = self._contacts(conn, facts)
+            if contacts:
+                for name in ("platform/accounts", "lender/lines", "lender/monthly_status"):
+                    extra = self._facts_of(conn, contacts, as_of, only=name)[name]
+                    facts[name] = pd.concat([facts[name], extra]).drop_duplicates()
+            last_batch = fact_store.last_batch_id(conn)
+        table = compute_features(facts, as_of, scopes)
+        with fact_store.import_transaction(self.db) as conn:
+            return snapshot_store.put_person(
+                conn,
+                person_key,
+                as_of,
+                now,
+                FEATURE_VERSION,
+                list(FEATURE_NAMES),
+                table.json_rows()[0],
+                last_batch,
+            )
+
+    def _facts_of(
+        self, conn: Connection, person_keys: list[str], as_of: date, only: str | None = None
+    ) -> dict[str, pd.DataFrame]:
+        first_month = (last_complete_month(as_of) - pd.DateOffset(months=WINDOW_MONTHS - 1)).date()
+        facts = {}
+        for source in SOURCES:
+            if only is not None and source.name != only:
+                continue
+            monthly = source.known_from and source.column(source.known_from).kind is Kind.MONTH
+            window = (first_month, month_start(as_of).date()) if monthly else (None, None)
+            facts[source.name] = fact_store.read_facts_of(conn, source, person_keys, *window)
+        return facts
+
+    @staticmethod
+    def _contacts(conn: Connection, facts: dict[str, pd.DataFrame]) -> list[str]:
+        transfers = facts["platform/transfers"]
+        if transfers.empty:
+            return []
+        user_ids = set(transfers["user_id"]) | set(transfers["counterparty_user_id"])
+        return fact_store.persons_of_users(conn, sorted(int(u) for u in user_ids))
+
     def training_table(
         self,
         as_of: date,

@@ -42,9 +42,13 @@ def _consent(row: object) -> Consent:
     )
 
 
-def consents_frame(conn: Connection) -> pd.DataFrame:
-    """Every consent: ``id, person_key, purpose, scope, channel, granted_at, withdrawn_at``."""
-    return read_frame(conn, select(consent).order_by(consent.c.id))
+def consents_frame(conn: Connection, person_key: str | None = None) -> pd.DataFrame:
+    """Every consent (or one person's): ``id, person_key, purpose, scope, channel,
+    granted_at, withdrawn_at``."""
+    query = select(consent).order_by(consent.c.id)
+    if person_key is not None:
+        query = query.where(consent.c.person_key == person_key)
+    return read_frame(conn, query)
 
 
 def person_consents(conn: Connection, person_key: str) -> list[Consent]:

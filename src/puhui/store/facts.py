@@ -21,7 +21,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import Connection, Select, func, insert, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+)
 
 from puhui.data.sources import BY_NAME, Source
 from puhui.store.db import Database
@@ -175,3 +185,60 @@ def read_facts(
         if until is not None:
             query = query.where(table.c[source.known_from] < until)
     return read_frame(conn, query)
+
+
+def _of_persons(source: Source, person_keys: list[str]) -> ColumnElement[bool]:
+    """Rows of ``source`` that belong to ``person_keys``, following its link chain."""
+    table = FACT_TABLES[source.name]
+    if source.link is None:
+        if "person_key" not in table.c:  # about places, not people (disaster notices)
+            return true()
+        return table.c.person_key.in_(person_keys)
+    parent = BY_NAME[source.link.parent]
+    ids = select(FACT_TABLES[parent.name].c[source.link.column]).where(
+        _of_persons(parent, person_keys)
+    )
+    return table.c[source.link.column].in_(ids)
+
+
+def read_facts_of(
+    conn: Connection,
+    source: Source,
+    person_keys: list[str],
+    since: date | None = None,
+    until: date | None = None,
+) -> pd.DataFrame:
+    """Like :func:`read_facts`, but only the rows of ``person_keys`` (by index, fast). For
+    transfers, also the rows where one of them is the counterparty: a contact is a contact
+    whichever way the money went."""
+    table = FACT_TABLES[source.name]
+    where = _of_persons(source, person_keys)
+    if source.name == "platform/transfers":
+        accounts = BY_NAME["platform/accounts"]
+        theirs = select(FACT_TABLES[accounts.name].c.user_id).where(
+            _of_persons(accounts, person_keys)
+        )
+        where = or_(where, table.c.counterparty_user_id.in_(theirs))
+    query: Select[tuple[object, ...]] = select(*(table.c[c] for c in source.stored_columns)).where(
+        where
+    )
+    if source.known_from is not None:
+        if since is not None:
+            query = query.where(table.c[source.known_from] >= since)
+        if until is not None:
+            query = query.where(table.c[source.known_from] < until)
+    return read_frame(conn, query)
+
+
+def persons_of_users(conn: Connection, user_ids: list[int]) -> list[str]:
+    """Person keys behind platform user ids (those with an account on file)."""
+    accounts = FACT_TABLES["platform/accounts"]
+    found: set[str] = set()
+    for start in range(0, len(user_ids), 500):
+        chunk = user_ids[start : start + 500]
+        found.update(
+            conn.execute(
+                select(accounts.c.person_key).where(accounts.c.user_id.in_(chunk))
+            ).scalars()
+        )
+    return sorted(found)

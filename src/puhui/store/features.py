@@ -86,3 +86,48 @@ def snapshot_count(conn: Connection, as_of: date | None = None) -> int:
     if as_of is not None:
         query = query.where(feature_snapshot.c.as_of == as_of)
     return int(conn.execute(query).scalar_one())
+
+
+def put_person(
+    conn: Connection,
+    person_key: str,
+    as_of: date,
+    built_at: datetime,
+    version: str,
+    feature_names: list[str],
+    json_row: str,
+    last_batch_id: int | None,
+) -> Snapshot:
+    """Store one person's snapshot of ``as_of`` (computed on demand), replacing theirs."""
+    build_id = int(
+        conn.execute(
+            insert(feature_build).values(
+                as_of=as_of,
+                built_at=built_at,
+                feature_version=version,
+                persons=1,
+                refused_no_consent=0,
+                last_batch_id=last_batch_id,
+                feature_names=",".join(feature_names),
+            )
+        ).inserted_primary_key[0]
+    )
+    conn.execute(
+        delete(feature_snapshot).where(
+            (feature_snapshot.c.person_key == person_key) & (feature_snapshot.c.as_of == as_of)
+        )
+    )
+    conn.execute(
+        insert(feature_snapshot).values(
+            person_key=person_key, as_of=as_of, build_id=build_id, features=json_row
+        )
+    )
+    return Snapshot(person_key, as_of, build_id, json.loads(json_row))
+
+
+def persons_of_build(conn: Connection, as_of: date | None) -> list[str]:
+    """Person keys with a snapshot of ``as_of`` (any date when None)."""
+    query = select(feature_snapshot.c.person_key).distinct()
+    if as_of is not None:
+        query = query.where(feature_snapshot.c.as_of == as_of)
+    return list(conn.execute(query).scalars())
