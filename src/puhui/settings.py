@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     #: Per partner: ``agreement`` (facts stored for everyone under the partner agreement) or
     #: ``consent`` (only for people whose consent covers the source). JSON in the environment.
     source_agreements: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_AGREEMENTS))
+    #: The county whose household register is imported (the lender's service area).
+    county_name: str = "新泰市"
+    #: The 310 decision's policy file (default: the shipped ``decision/policy.yaml``).
+    policy_path: Path | None = None
+    #: Model registry directory (default ``<data_dir>/models``) and the model the 310 decision
+    #: scores with (its champion version).
+    models_dir: Path | None = None
+    model_name: str = "county"
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -69,6 +77,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'puhui.db').resolve()}"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
 
     def servicing_policy(self) -> ServicingPolicy:
         return ServicingPolicy(

@@ -127,7 +127,7 @@ def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def _eligibility(app: Application, who: Applicant, policy: Policy, product: Product) -> list[Check]:
+def eligibility(app: Application, who: Applicant, policy: Policy, product: Product) -> list[Check]:
     age = _age(who.birth_date, app.applied_on)
     cooldown_until = (
         date.fromordinal(who.last_decline_on.toordinal() + policy.decline_cooldown_days)
@@ -288,7 +288,7 @@ def decide(
     product: Product,
 ) -> Decision:
     """Decide an application. ``score`` is only called once eligibility has passed."""
-    checks = _eligibility(app, who, policy, product)
+    checks = eligibility(app, who, policy, product)
     if not all(c.passed for c in checks):
         return _declined(app, policy, checks, None)
     outcome = score(features)

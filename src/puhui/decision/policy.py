@@ -223,11 +223,14 @@ def parse_policy(  # noqa: PLR0912, PLR0915
         if code not in catalogue.products:
             problems.append(("FIELD", f"products: unknown product {code!r}"))
     if multiple is not None and lpr and effective is not None:
-        known = [p for p in lpr if p.effective_from <= effective]
-        if not known:
+        # The ceiling falls when the LPR falls: every fixing from the effective date on counts.
+        in_force = [p for p in lpr if p.effective_from <= effective][-1:]
+        points = in_force + [p for p in lpr if p.effective_from > effective]
+        if not in_force:
             problems.append(("JUDICIAL_CEILING", f"no LPR in force on effective_from {effective}"))
-        else:
-            ceiling = multiple * known[-1].rate_annual
+        strictest = min(points, key=lambda p: p.rate_annual) if points else None
+        if strictest is not None:
+            ceiling = multiple * strictest.rate_annual
             for code in codes:
                 product = catalogue.products.get(code)
                 for band in product.rate_bands if product else ():
@@ -239,7 +242,8 @@ def parse_policy(  # noqa: PLR0912, PLR0915
                             (
                                 "JUDICIAL_CEILING",
                                 f"{code} band {band} rate {highest} exceeds {multiple} × LPR "
-                                f"{known[-1].rate_annual} = {ceiling}",
+                                f"{strictest.rate_annual} (from {strictest.effective_from}) "
+                                f"= {ceiling}",
                             )
                         )
 

@@ -74,6 +74,11 @@ class Consents:
             )
         return found
 
+    def register(self, who: str, now: datetime) -> Person:
+        """Put a person in the registry (encrypted number, masked copy) if not there yet."""
+        with facts.import_transaction(self.db) as conn:
+            return self._ensure_registered(conn, who, now.astimezone(UTC))
+
     def grant(
         self,
         who: str,

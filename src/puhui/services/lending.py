@@ -165,39 +165,19 @@ class Lending:
     ) -> GrantResult:
         """授信: open a credit line under ``product_code`` for ``band`` (no money moves).
 
-        The penalty rate is the product's multiple of the rate unless the caller (the 310
-        decision, which caps it at the judicial ceiling) gives one.
+        The penalty rate is the product's multiple of the rate unless the caller gives one (the
+        310 decision caps it at the judicial ceiling).
         """
         product = self.catalogue.get(product_code)
         limit_fen = to_fen(positive_yuan(limit, field="limit"))
         sales = positive_yuan(monthly_sales, field="monthly_sales") if monthly_sales else None
         _check_limit(product, limit_fen)
-        rate_annual = product.rate_for(band, sales)
-        methods = product.methods_for(band)
-        penalty = penalty_rate_annual or product.penalty_rate(rate_annual)
+        product.rate_for(band)  # an unknown band is refused before anything is written
 
         def action(conn: Connection, on: date) -> GrantResult:
-            person = loan_store.get_customer(conn, customer_id)
-            if Segment(person["segment"]) not in product.segments:
-                raise Conflict(
-                    "SEGMENT_NOT_COVERED",
-                    f"产品 {product.name_zh} 不面向该客群",
-                    f"product {product.code} does not serve segment {person['segment']}",
-                )
-            line = CreditLine(
-                line_id=loan_store.next_line_id(conn),
-                customer_id=customer_id,
-                product_code=product.code,
-                limit_fen=limit_fen,
-                rate_annual=rate_annual,
-                band=band,
-                methods=methods,
-                granted_on=on,
-                expires_on=add_months(on, product.line_validity_months),
-                revolving=product.revolving,
-                penalty_rate_annual=penalty,
+            line = self.grant_in(
+                conn, on, customer_id, product_code, limit_fen, band, sales, penalty_rate_annual
             )
-            loan_store.insert_line(conn, line)
             return _grant_result(line)
 
         request = {
@@ -206,9 +186,47 @@ class Lending:
             "limit_fen": limit_fen,
             "band": band,
             "monthly_sales": str(sales) if sales else None,
-            "penalty": str(penalty),
+            "penalty": str(penalty_rate_annual) if penalty_rate_annual else None,
         }
         return self._once(key, "grant", request, GrantResult, action)
+
+    def grant_in(
+        self,
+        conn: Connection,
+        on: date,
+        customer_id: int,
+        product_code: str,
+        limit_fen: int,
+        band: str,
+        monthly_sales_yuan: Decimal | None,
+        penalty_rate_annual: Decimal | None,
+    ) -> CreditLine:
+        """Open a line inside the caller's write transaction (the 310 decision's)."""
+        product = self.catalogue.get(product_code)
+        _check_limit(product, limit_fen)
+        person = loan_store.get_customer(conn, customer_id)
+        if Segment(person["segment"]) not in product.segments:
+            raise Conflict(
+                "SEGMENT_NOT_COVERED",
+                f"产品 {product.name_zh} 不面向该客群",
+                f"product {product.code} does not serve segment {person['segment']}",
+            )
+        rate_annual = product.rate_for(band, monthly_sales_yuan)
+        line = CreditLine(
+            line_id=loan_store.next_line_id(conn),
+            customer_id=customer_id,
+            product_code=product.code,
+            limit_fen=limit_fen,
+            rate_annual=rate_annual,
+            band=band,
+            methods=product.methods_for(band),
+            granted_on=on,
+            expires_on=add_months(on, product.line_validity_months),
+            revolving=product.revolving,
+            penalty_rate_annual=penalty_rate_annual or product.penalty_rate(rate_annual),
+        )
+        loan_store.insert_line(conn, line)
+        return line
 
     def set_line_status(self, line_id: int, status: LineStatus) -> CreditLine:
         """Freeze, unfreeze or close a line (illegal moves are refused)."""

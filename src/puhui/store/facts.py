@@ -242,3 +242,25 @@ def persons_of_users(conn: Connection, user_ids: list[int]) -> list[str]:
             ).scalars()
         )
     return sorted(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Resident:
+    """What the county's household register says of a person (户籍)."""
+
+    name: str
+    birth_date: date
+    township: str
+    village: str
+
+
+def resident(conn: Connection, person_key: str) -> Resident | None:
+    table = FACT_TABLES["government/residents"]
+    row = conn.execute(
+        select(table.c.name, table.c.birth_date, table.c.township_name, table.c.village_name).where(
+            table.c.person_key == person_key
+        )
+    ).first()
+    if row is None:
+        return None
+    return Resident(str(row[0]), row[1], str(row[2]), str(row[3]))

@@ -1,0 +1,390 @@
+"""The 310 application 申请: facts → features → score → decision → line, with no human step.
+
+``apply`` gathers what the lender already knows (household register, consent, exclusion list,
+loans on file, last decline), the person's features (the nightly snapshot, or computed for them
+now if they consented since), scores them with the champion model, runs the pure
+``decision.decide``, and in one transaction stores the decision with its inputs, feature
+snapshot, model and policy versions and trace — and, when approved, opens the credit line with
+the offered limit, price and penalty rate. ``replay`` re-runs a stored decision from its record
+(policy text by digest, model by version) and says whether it is identical. An adverse decision
+can be sent to a person at the applicant's request (``request_review``): the only human step,
+and only when asked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection
+
+from puhui.decision import (
+    Applicant,
+    Application,
+    Decision,
+    Policy,
+    ScoreOutcome,
+    decide,
+    policy_from_text,
+)
+from puhui.decision.engine import Check, Offer, eligibility
+from puhui.errors import Conflict, NotFound, ValidationError
+from puhui.products import Catalogue
+from puhui.scoring import Scorer
+from puhui.scoring.registry import ModelRegistry
+from puhui.services.features import FeatureStore
+from puhui.services.lending import Lending
+from puhui.store import consent as consent_store
+from puhui.store import decisions as decision_store
+from puhui.store import facts as fact_store
+from puhui.store import features as snapshot_store
+from puhui.store import idempotency
+from puhui.store import loans as loan_store
+from puhui.store.db import Database
+
+#: A nightly snapshot older than this is recomputed for the applicant.
+SNAPSHOT_MAX_AGE = timedelta(days=31)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    decision_id: int
+    decision: Decision
+    line_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    decision_id: int
+    identical: bool
+    stored: str
+    replayed: str
+
+
+def outcome_of(result: Any) -> ScoreOutcome:
+    return ScoreOutcome(
+        pd=float(result.pd),
+        credit_points=int(result.credit_points),
+        band=str(result.band),
+        model_version=str(result.model_version),
+        reasons=tuple((r.feature, r.text_zh, r.text_en) for r in result.reasons),
+    )
+
+
+def decision_from_dict(data: Mapping[str, Any]) -> Decision:
+    offer = data.get("offer")
+    return Decision(
+        approved=data["approved"],
+        product_code=data["product_code"],
+        policy_version=data["policy_version"],
+        model_version=data["model_version"],
+        credit_points=data["credit_points"],
+        band=data["band"],
+        offer=None
+        if offer is None
+        else Offer(
+            **{
+                **offer,
+                "methods": tuple(offer["methods"]),
+                "terms_months": tuple(offer["terms_months"]),
+            }
+        ),
+        reasons_zh=tuple(data["reasons_zh"]),
+        reasons_en=tuple(data["reasons_en"]),
+        reason_codes=tuple(data["reason_codes"]),
+        checks=tuple(Check(**c) for c in data["checks"]),
+    )
+
+
+class Applications:
+    """The 310 use cases over one database, catalogue, policy, model registry and services."""
+
+    def __init__(
+        self,
+        db: Database,
+        catalogue: Catalogue,
+        policy: Policy,
+        lending: Lending,
+        features: FeatureStore,
+        registry: ModelRegistry,
+        model_name: str,
+    ) -> None:
+        self.db = db
+        self.catalogue = catalogue
+        self.policy = policy
+        self.lending = lending
+        self.features = features
+        self.registry = registry
+        self.model_name = model_name
+        self._scorer: Scorer | None = None
+
+    # -- the model ------------------------------------------------------------------------
+    def scorer(self) -> Scorer:
+        """The champion model, loaded (and its files verified) once per process."""
+        if self._scorer is None:
+            if self.model_name not in self.registry.names():
+                raise NotFound(
+                    "MODEL_NOT_TRAINED",
+                    f"尚无评分模型 {self.model_name}；请先训练并发布（puhui model train）",
+                    f"no model {self.model_name!r} in the registry; train and promote one first",
+                )
+            self._scorer = self.registry.load_scorer(self.model_name)
+        return self._scorer
+
+    def reload_model(self) -> str:
+        self._scorer = None
+        return self.scorer().model_version
+
+    # -- facts ----------------------------------------------------------------------------
+    def _applicant(
+        self, conn: Connection, customer_id: int, person_key: str, on: date, now: datetime
+    ) -> Applicant:
+        person = loan_store.get_customer(conn, customer_id)
+        registered = fact_store.resident(conn, person_key)
+        consents = consent_store.person_consents(conn, person_key)
+        facts = decision_store.lending_facts(conn, customer_id, on)
+        return Applicant(
+            person_key=person_key,
+            real_name_verified=registered is not None and registered.name == person["name"],
+            birth_date=registered.birth_date if registered else date(1900, 1, 1),
+            county=person["county"],
+            segment=person["segment"],
+            has_consent=any(
+                c.purpose.value == self.policy.require_consent and c.active_at(now)
+                for c in consents
+            ),
+            blacklisted=decision_store.is_blacklisted(conn, person_key),
+            max_open_days_past_due=facts.max_open_days_past_due,
+            last_decline_on=decision_store.last_decline_on(conn, person_key),
+            existing_limit_fen=facts.existing_limit_fen,
+            annual_debt_service_fen=facts.annual_debt_service_fen,
+        )
+
+    def _features(self, person_key: str, on: date, now: datetime) -> dict[str, object]:
+        with self.db.read() as conn:
+            snapshot = snapshot_store.latest(conn, person_key)
+        if snapshot is None or on - snapshot.as_of > SNAPSHOT_MAX_AGE:
+            as_of = min(on, now.date())
+            snapshot = self.features.person_features(person_key, as_of, now)
+        return dict(snapshot.features)
+
+    # -- apply ----------------------------------------------------------------------------
+    def apply(
+        self,
+        key: str,
+        customer_id: int,
+        person_key: str,
+        product_code: str,
+        now: datetime,
+        *,
+        channel: str = "app",
+        requested_limit_fen: int | None = None,
+    ) -> ApplyResult:
+        """Decide an application and, if approved, open the line — all or nothing."""
+        started = time.perf_counter()
+        key = idempotency.check_key(key)
+        product = self.catalogue.get(product_code)
+        request = {
+            "customer_id": customer_id,
+            "product": product_code,
+            "requested_limit_fen": requested_limit_fen,
+            "channel": channel,
+        }
+        with self.db.read() as conn:
+            stored = idempotency.lookup(conn, key, "apply", request)
+            if stored is not None:
+                return self._result(conn, int(stored["decision_id"]))
+            on = self.db.business_date(conn)
+            who = self._applicant(conn, customer_id, person_key, on, now)
+        application = Application(product.code, on, channel, requested_limit_fen)
+        features: dict[str, object] = {}
+        # Features are read only for an eligible applicant (never for one without consent).
+        if all(c.passed for c in eligibility(application, who, self.policy, product)):
+            features = self._features(person_key, on, now)
+        scorer = self.scorer()
+        decision = decide(
+            application,
+            who,
+            features,
+            lambda f: outcome_of(scorer.score_one(f)),
+            self.policy,
+            product,
+        )
+        inputs = {
+            "application": asdict(application),
+            "applicant": asdict(who),
+            "features": features,
+        }
+        with self.db.write() as conn:
+            again = idempotency.lookup(conn, key, "apply", request)
+            if again is not None:  # a concurrent retry finished first
+                return self._result(conn, int(again["decision_id"]))
+            decision_store.ensure_policy(
+                conn, self.policy.digest, self.policy.version, self.policy.source_text, now
+            )
+            decision_id = decision_store.record(
+                conn,
+                person_key=person_key,
+                customer_id=customer_id,
+                product_code=product.code,
+                channel=channel,
+                applied_on=on,
+                outcome=decision.to_dict(),
+                inputs=inputs,
+                policy_digest=self.policy.digest,
+                latency_ms=round((time.perf_counter() - started) * 1000),
+                now=now,
+            )
+            line_id = None
+            if decision.approved and decision.offer is not None:
+                offer = decision.offer
+                sales = features.get(self.policy.monthly_sales_feature)
+                line = self.lending.grant_in(
+                    conn,
+                    on,
+                    customer_id,
+                    product.code,
+                    offer.limit_fen,
+                    offer.band,
+                    Decimal(str(sales)) if product.sales_pricing and sales else None,
+                    Decimal(offer.penalty_rate_annual),
+                )
+                line_id = line.line_id
+                decision_store.attach_line(conn, decision_id, line_id)
+            idempotency.record(
+                conn, key, "apply", request, {"decision_id": decision_id, "line_id": line_id}
+            )
+        return ApplyResult(decision_id, decision, line_id)
+
+    def _result(self, conn: Connection, decision_id: int) -> ApplyResult:
+        stored = decision_store.get(conn, decision_id)
+        return ApplyResult(decision_id, decision_from_dict(stored.outcome), stored.line_id)
+
+    def decision(self, decision_id: int) -> decision_store.StoredDecision:
+        with self.db.read() as conn:
+            return decision_store.get(conn, decision_id)
+
+    # -- replay ---------------------------------------------------------------------------
+    def replay(self, decision_id: int) -> Replay:
+        """Re-run a stored decision from its record; ``identical`` if bit for bit the same."""
+        with self.db.read() as conn:
+            stored = decision_store.get(conn, decision_id)
+            text = decision_store.policy_text(conn, stored.policy_digest)
+        policy = policy_from_text(
+            text, self.catalogue, f"stored policy {stored.policy_digest[:12]}"
+        )
+        app = stored.inputs["application"]
+        who = stored.inputs["applicant"]
+        application = Application(
+            app["product_code"],
+            date.fromisoformat(app["applied_on"]),
+            app["channel"],
+            app["requested_limit_fen"],
+        )
+        applicant = Applicant(
+            **{
+                **who,
+                "birth_date": date.fromisoformat(who["birth_date"]),
+                "last_decline_on": (
+                    date.fromisoformat(who["last_decline_on"]) if who["last_decline_on"] else None
+                ),
+            }
+        )
+        if stored.model_version is not None:
+            name, _, version = stored.model_version.partition(":")
+            scorer = self.registry.load_scorer(name, version or None)
+        else:
+            scorer = None
+
+        def score(features: Mapping[str, object]) -> ScoreOutcome:
+            if scorer is None:
+                raise Conflict(
+                    "REPLAY_MODEL_MISSING",
+                    "原决定没有评分，重放却需要评分",
+                    "the stored decision was not scored, but the replay needs a score",
+                )
+            return outcome_of(scorer.score_one(features))
+
+        replayed = decide(
+            application,
+            applicant,
+            stored.inputs["features"],
+            score,
+            policy,
+            self.catalogue.get(stored.product_code),
+        )
+        again = replayed.canonical_json()
+        original = decision_from_dict(stored.outcome).canonical_json()
+        return Replay(decision_id, again == original, original, again)
+
+    # -- human review, at the applicant's request -----------------------------------------
+    def request_review(self, decision_id: int, note: str, now: datetime) -> decision_store.Review:
+        with self.db.write() as conn:
+            stored = decision_store.get(conn, decision_id)
+            if stored.approved:
+                raise Conflict(
+                    "REVIEW_NOT_NEEDED",
+                    "该申请已获批准，无需人工复核",
+                    "the application was approved; there is nothing to review",
+                )
+            county = ""
+            if stored.customer_id is not None:
+                county = loan_store.get_customer(conn, stored.customer_id)["county"]
+            return decision_store.request_review(conn, decision_id, county, note[:500], now)
+
+    def reviews(
+        self, county: str | None, status: str | None = "open"
+    ) -> list[decision_store.Review]:
+        with self.db.read() as conn:
+            return decision_store.reviews(conn, county, status)
+
+    def resolve_review(
+        self,
+        review_id: int,
+        officer_user_id: int,
+        overturn: bool,
+        note: str,
+        now: datetime,
+        limit_fen: int | None = None,
+        band: str | None = None,
+    ) -> tuple[decision_store.Review, int | None]:
+        """An officer upholds the automated decision or overturns it (then opens a line)."""
+        if not note.strip():
+            raise ValidationError(
+                "REVIEW_NOTE_REQUIRED", "请填写复核意见", "write down why (the review note)"
+            )
+        with self.db.write() as conn:
+            review = decision_store.get_review(conn, review_id)
+            stored = decision_store.get(conn, review.decision_id)
+            line_id = None
+            if overturn:
+                if limit_fen is None or band is None or stored.customer_id is None:
+                    raise ValidationError(
+                        "REVIEW_OFFER_REQUIRED",
+                        "改判为批准时需填写额度和信用等级",
+                        "overturning needs a limit and a band",
+                    )
+                line = self.lending.grant_in(
+                    conn,
+                    self.db.business_date(conn),
+                    stored.customer_id,
+                    stored.product_code,
+                    limit_fen,
+                    band,
+                    None,
+                    None,
+                )
+                line_id = line.line_id
+            resolved = decision_store.resolve_review(
+                conn,
+                review_id,
+                officer_user_id,
+                "overturned" if overturn else "upheld",
+                note.strip(),
+                now,
+            )
+        return resolved, line_id

@@ -1,0 +1,162 @@
+"""The 310 application end to end on both engines: register with an ID → consent → apply →
+decision stored with its inputs → line opened; replay is bit-for-bit; declines say why and can
+go to a person on request; ineligible people are never scored."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from puhui.data.consent import Channel, Purpose, parse_scope
+from puhui.decision import load_policy
+from puhui.errors import Conflict
+from puhui.products import load_catalogue
+from puhui.scoring.registry import ModelRegistry
+from puhui.services.accounts import Accounts
+from puhui.services.applications import Applications
+from puhui.services.features import FeatureStore
+from puhui.services.lending import Lending
+from puhui.services.onboarding import Onboarding
+from puhui.settings import Settings
+from puhui.store import decisions as decision_store
+from tests.county import NOW, consents, keyer
+from tests.models import train_county_model
+
+CATALOGUE = load_catalogue()
+BUSINESS_DAY = date(2020, 9, 1)  # inside the tiny county's 24 simulated months
+
+
+@pytest.fixture(scope="module")
+def registry_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("models")
+    train_county_model(path)
+    return path
+
+
+@pytest.fixture
+def bank(county_db, registry_dir, fast_password_hashing):
+    with county_db.write() as conn:
+        county_db.set_business_date(conn, BUSINESS_DAY)
+    lending = Lending(county_db, CATALOGUE, Settings().servicing_policy())
+    apps = Applications(
+        county_db,
+        CATALOGUE,
+        load_policy(CATALOGUE),
+        lending,
+        FeatureStore(county_db, keyer()),
+        ModelRegistry(registry_dir),
+        "county",
+    )
+    onboarding = Onboarding(county_db, Accounts(county_db), consents(county_db), "新泰市")
+    return apps, onboarding
+
+
+def _resident(tiny_run, offset):
+    residents = pd.read_parquet(tiny_run / "government/residents.parquet")
+    adults = residents[(residents["birth_date"] > pd.Timestamp("1966-01-01").date())]
+    row = adults.iloc[offset]
+    return str(row["id_number"]), str(row["name"])
+
+
+def _register(onboarding, tiny_run, offset, phone, name=None):
+    number, real_name = _resident(tiny_run, offset)
+    done = onboarding.register(phone, "Nongmin2026", name or real_name, number, NOW)
+    return done, number
+
+
+def test_registration_finds_the_person_in_the_county_register(bank, tiny_run):
+    _, onboarding = bank
+    done, number = _register(onboarding, tiny_run, 1, "13800001001")
+    assert done.in_county_register
+    assert done.user.county == "新泰市"
+    assert done.user.person_key == keyer().person_key(number)
+    assert number not in done.id_masked
+
+
+def test_apply_decides_stores_and_replays(bank, tiny_run, county_db):
+    apps, onboarding = bank
+    done, _ = _register(onboarding, tiny_run, 2, "13800001002")
+    result = apps.apply(
+        "a1", done.user.customer_id, done.user.person_key, "xintai_farmer_line", NOW
+    )
+    decision = result.decision
+    names = [c.rule for c in decision.checks]
+    assert names[:8] == [
+        "REAL_NAME",
+        "CONSENT",
+        "AGE",
+        "COVERAGE",
+        "BLACKLIST",
+        "OPEN_DPD",
+        "COOLDOWN",
+        "SCORE",
+    ]
+    assert decision.model_version == "county:v0001"
+    assert decision.credit_points is not None
+    stored = apps.decision(result.decision_id)
+    assert stored.inputs["features"]  # the feature snapshot is kept with the decision
+    assert stored.policy_digest == apps.policy.digest
+    if decision.approved:
+        assert result.line_id is not None
+        line = apps.lending.line(result.line_id)
+        assert line.limit_fen == decision.offer.limit_fen
+        assert str(line.rate_annual) == decision.offer.rate_annual
+    replay = apps.replay(result.decision_id)
+    assert replay.identical, (replay.stored, replay.replayed)
+    # the same key again: the same decision, nothing new written
+    again = apps.apply("a1", done.user.customer_id, done.user.person_key, "xintai_farmer_line", NOW)
+    assert again.decision_id == result.decision_id
+    with county_db.read() as conn:
+        assert len(decision_store.decisions_of(conn, done.user.person_key)) == 1
+
+
+def test_wrong_name_declines_on_real_name_without_scoring(bank, tiny_run):
+    apps, onboarding = bank
+    done, _ = _register(onboarding, tiny_run, 3, "13800001003", name="假名字")
+    result = apps.apply(
+        "a2", done.user.customer_id, done.user.person_key, "xintai_farmer_line", NOW
+    )
+    assert not result.decision.approved
+    assert result.decision.reason_codes == ("REAL_NAME",)
+    assert result.decision.credit_points is None  # never scored
+    assert result.line_id is None
+    assert apps.replay(result.decision_id).identical
+
+
+def test_without_consent_no_features_are_read_and_the_decline_says_so(bank, tiny_run, county_db):
+    apps, onboarding = bank
+    done, number = _register(onboarding, tiny_run, 4, "13800001004")
+    consents(county_db).withdraw(number, Purpose.CREDIT_SCORING, NOW)
+    result = apps.apply(
+        "a3", done.user.customer_id, done.user.person_key, "xintai_farmer_line", NOW
+    )
+    assert result.decision.reason_codes == ("CONSENT",)
+    assert apps.decision(result.decision_id).inputs["features"] == {}
+    consents(county_db).grant(number, Purpose.CREDIT_SCORING, parse_scope("all"), Channel.APP, NOW)
+
+
+def test_a_decline_goes_to_an_officer_only_on_request(bank, tiny_run):
+    apps, onboarding = bank
+    done, _ = _register(onboarding, tiny_run, 5, "13800001005", name="不对")
+    declined = apps.apply(
+        "a4", done.user.customer_id, done.user.person_key, "xintai_farmer_line", NOW
+    )
+    assert apps.reviews("新泰市") == []  # no human sees it unless asked
+    review = apps.request_review(declined.decision_id, "我的名字写错了", NOW)
+    assert review.status == "open"
+    assert [r.review_id for r in apps.reviews("新泰市")] == [review.review_id]
+    resolved, line_id = apps.resolve_review(
+        review.review_id,
+        1,
+        overturn=True,
+        note="核实身份后改判",
+        now=NOW,
+        limit_fen=500_000,
+        band="C",
+    )
+    assert resolved.status == "overturned"
+    assert apps.lending.line(line_id).limit_fen == 500_000
+    with pytest.raises(Conflict):
+        apps.resolve_review(review.review_id, 1, overturn=False, note="x", now=NOW)
