@@ -34,6 +34,7 @@ _GROUPS = (
     "puhui.cli.sim",
     "puhui.cli.demo",
     "puhui.cli.serve",
+    "puhui.cli.risk",
 )
 
 
