@@ -35,8 +35,13 @@ def insert_ignoring(
     inserted = 0
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = list(rows[start : start + INSERT_CHUNK])
-        statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(unique))
-        inserted += conn.execute(statement, chunk).rowcount or 0
+        statement = (
+            dialect.insert(table)
+            .on_conflict_do_nothing(index_elements=list(unique))
+            .returning(table.c[unique[0]])
+        )
+        # RETURNING yields a row per row actually inserted (executemany's rowcount is -1 on PG)
+        inserted += len(conn.execute(statement, chunk).all())
     return inserted
 
 
