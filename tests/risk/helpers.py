@@ -39,7 +39,9 @@ def months_back(on: date, n: int) -> list[date]:
     return out[::-1]
 
 
-def monthly(person: str, day: date, income_fen: int, spending_fen: int, logins: int = 20) -> list[dict]:
+def monthly(
+    person: str, day: date, income_fen: int, spending_fen: int, logins: int = 20
+) -> list[dict]:
     return [
         ev("inflow", day, person, amount_fen=income_fen, count=10),
         ev("outflow", day, person, amount_fen=spending_fen, count=30),

@@ -42,10 +42,33 @@ def test_every_problem_is_named_with_its_event_and_field():
         validate(
             [
                 ev("drawdown", date(2026, 3, 1), amount_fen=100_000, event_id="ok-1"),
-                {"event_id": "bad-2", "kind": "teleport", "occurred_on": "2026-02-30", "person_key": "p"},
-                {"event_id": "bad-3", "kind": "payment", "occurred_on": "2026-03-01", "person_key": "p", "amount_fen": -5},
-                {"event_id": "bad-4", "kind": "score_update", "occurred_on": "2026-03-01", "person_key": "p", "score_old": 700, "score_new": 2000},
-                {"event_id": "ok-1", "kind": "login", "occurred_on": "2026-03-01", "person_key": "p"},
+                {
+                    "event_id": "bad-2",
+                    "kind": "teleport",
+                    "occurred_on": "2026-02-30",
+                    "person_key": "p",
+                },
+                {
+                    "event_id": "bad-3",
+                    "kind": "payment",
+                    "occurred_on": "2026-03-01",
+                    "person_key": "p",
+                    "amount_fen": -5,
+                },
+                {
+                    "event_id": "bad-4",
+                    "kind": "score_update",
+                    "occurred_on": "2026-03-01",
+                    "person_key": "p",
+                    "score_old": 700,
+                    "score_new": 2000,
+                },
+                {
+                    "event_id": "ok-1",
+                    "kind": "login",
+                    "occurred_on": "2026-03-01",
+                    "person_key": "p",
+                },
                 {"event_id": "bad-6", "kind": "login", "occurred_on": "2026-03-01"},
             ]
         )
@@ -65,12 +88,23 @@ def test_every_problem_is_named_with_its_event_and_field():
 
 def test_raw_identity_numbers_are_refused():
     with pytest.raises(EventsInvalid, match="raw identity numbers"):
-        validate([{"event_id": "x", "kind": "login", "occurred_on": "2026-03-01", "id_number": "370982199001011234"}])
+        validate(
+            [
+                {
+                    "event_id": "x",
+                    "kind": "login",
+                    "occurred_on": "2026-03-01",
+                    "id_number": "370982199001011234",
+                }
+            ]
+        )
 
 
 def test_a_disaster_notice_needs_a_township_and_a_level():
     with pytest.raises(EventsInvalid, match="township_code"):
-        validate([{"event_id": "d", "kind": "disaster_notice", "occurred_on": "2026-07-01", "count": 1}])
+        validate(
+            [{"event_id": "d", "kind": "disaster_notice", "occurred_on": "2026-07-01", "count": 1}]
+        )
 
 
 def test_the_simulator_stream_converts_with_stable_ids():
@@ -164,7 +198,9 @@ def test_a_rescore_moves_the_limit_within_the_policy_bounds(limit_fen, old, new)
 
 
 def test_each_instalment_gets_five_reminders_on_the_right_days():
-    row = DueRow(loan_id=7, seq=2, customer_id=1, due_date=date(2026, 5, 10), amount_due_fen=123_456)
+    row = DueRow(
+        loan_id=7, seq=2, customer_id=1, due_date=date(2026, 5, 10), amount_due_fen=123_456
+    )
     seen = {}
     for day in range(1, 25):
         on = date(2026, 5, day)
@@ -180,7 +216,9 @@ def test_each_instalment_gets_five_reminders_on_the_right_days():
 
 
 def test_reminder_text_has_amount_due_date_and_how_to_repay():
-    row = DueRow(loan_id=7, seq=2, customer_id=1, due_date=date(2026, 5, 10), amount_due_fen=123_456)
+    row = DueRow(
+        loan_id=7, seq=2, customer_id=1, due_date=date(2026, 5, 10), amount_due_fen=123_456
+    )
     (reminder,) = reminders_on(date(2026, 5, 7), [row])
     assert reminder.key == "remind:7:2:t-3"
     assert "1,234.56" in reminder.body_zh

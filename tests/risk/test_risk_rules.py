@@ -17,12 +17,18 @@ ON = month_end(2026, 6)
 
 def run(records: list[dict], on: date = ON, **extra: object) -> pd.DataFrame:
     today, recent, profile = split(frame(records), on)
-    return evaluate_day(DayInput(on=on, today=today, recent=recent, profile=profile, **extra), RULES)
+    return evaluate_day(
+        DayInput(on=on, today=today, recent=recent, profile=profile, **extra), RULES
+    )
 
 
-def normal_year(person: str = "p1", income_fen: int = 500_000, spending_fen: int = 400_000) -> list[dict]:
+def normal_year(
+    person: str = "p1", income_fen: int = 500_000, spending_fen: int = 400_000
+) -> list[dict]:
     """Fifteen ordinary months through ``ON`` (the same amounts every month)."""
-    return [r for d in [*months_back(ON, 14), ON] for r in monthly(person, d, income_fen, spending_fen)]
+    return [
+        r for d in [*months_back(ON, 14), ON] for r in monthly(person, d, income_fen, spending_fen)
+    ]
 
 
 def rules_of(alerts: pd.DataFrame) -> set[str]:
@@ -59,14 +65,20 @@ def test_overdue_rules_fire_at_d1_d7_d30(days, expected):
 def test_overdue_alert_key_is_stable_across_days():
     first = run(normal_year(), dpd=dpd(8))
     since = ON - timedelta(days=8)
-    later = DayInput(on=ON + timedelta(days=1), today=frame([]).iloc[0:0], dpd=dpd(9).assign(overdue_since=pd.Timestamp(since)))
+    later = DayInput(
+        on=ON + timedelta(days=1),
+        today=frame([]).iloc[0:0],
+        dpd=dpd(9).assign(overdue_since=pd.Timestamp(since)),
+    )
     second = evaluate_day(later, RULES)
     assert set(first["alert_key"]) == set(second["alert_key"])
 
 
 def test_spending_spike_against_the_same_month_last_year():
     records = normal_year()
-    records = [r for r in records if not (r["kind"] == "outflow" and r["occurred_on"] == ON.isoformat())]
+    records = [
+        r for r in records if not (r["kind"] == "outflow" and r["occurred_on"] == ON.isoformat())
+    ]
     records.append(ev("outflow", ON, "p1", amount_fen=2_000_000))
     assert rules_of(run(records)) == {"spending_spike"}
 
@@ -81,14 +93,22 @@ def test_seasonal_spending_that_matches_last_year_is_not_a_spike():
 
 
 def test_drawdown_right_after_a_device_change():
-    records = [*normal_year(), ev("device_change", ON - timedelta(days=2)), ev("drawdown", ON, amount_fen=3_000_000)]
+    records = [
+        *normal_year(),
+        ev("device_change", ON - timedelta(days=2)),
+        ev("drawdown", ON, amount_fen=3_000_000),
+    ]
     alerts = run(records)
     assert rules_of(alerts) == {"device_then_draw"}
     assert "2 天内支用 30000.00 元" in alerts["reason_zh"].iloc[0]
 
 
 def test_drawdown_long_after_a_device_change_is_quiet():
-    records = [*normal_year(), ev("device_change", ON - timedelta(days=20)), ev("drawdown", ON, amount_fen=3_000_000)]
+    records = [
+        *normal_year(),
+        ev("device_change", ON - timedelta(days=20)),
+        ev("drawdown", ON, amount_fen=3_000_000),
+    ]
     assert run(records).empty
 
 
@@ -104,7 +124,11 @@ def test_cash_out_cycling():
 
 
 def test_one_draw_and_its_repayment_is_not_cycling():
-    records = [*normal_year(), ev("drawdown", ON - timedelta(days=10), amount_fen=1_000_000), ev("repayment", ON, amount_fen=1_000_000)]
+    records = [
+        *normal_year(),
+        ev("drawdown", ON - timedelta(days=10), amount_fen=1_000_000),
+        ev("repayment", ON, amount_fen=1_000_000),
+    ]
     assert run(records).empty
 
 
@@ -136,7 +160,9 @@ def test_township_disaster_flags_everyone_in_the_township():
 
 def test_a_minor_disaster_notice_is_quiet():
     people = pd.DataFrame({"person_key": ["p1"], "township_code": ["370982101"]})
-    records = [ev("disaster_notice", ON, None, township_code="370982101", count=4, detail="drought")]
+    records = [
+        ev("disaster_notice", ON, None, township_code="370982101", count=4, detail="drought")
+    ]
     assert run(records, township_people=people).empty
 
 

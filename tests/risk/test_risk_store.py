@@ -46,7 +46,10 @@ def test_a_batch_with_one_bad_event_writes_nothing(book):
 
 def test_an_event_id_reused_for_other_content_is_refused_whole(book):
     book.risk.ingest([ev("login", DAY, "p1", count=1, event_id="same")], NOW)
-    batch = [ev("login", DAY, "p2", count=1, event_id="new"), ev("login", DAY, "p9", count=1, event_id="same")]
+    batch = [
+        ev("login", DAY, "p2", count=1, event_id="new"),
+        ev("login", DAY, "p9", count=1, event_id="same"),
+    ]
     with pytest.raises(Conflict, match="EVENT_ID_REUSED"):
         book.risk.ingest(batch, NOW)
     assert counts(book.db)[3] == 1
@@ -63,7 +66,15 @@ def test_stored_events_and_audit_rows_cannot_be_changed(book):
 def device_then_draw(customer_id: int, line_id: int) -> list[dict]:
     return [
         ev("device_change", DAY - timedelta(days=1), "px", customer_id=customer_id, event_id="dev"),
-        ev("drawdown", DAY, "px", customer_id=customer_id, line_id=line_id, amount_fen=3_000_000, event_id="draw"),
+        ev(
+            "drawdown",
+            DAY,
+            "px",
+            customer_id=customer_id,
+            line_id=line_id,
+            amount_fen=3_000_000,
+            event_id="draw",
+        ),
     ]
 
 
@@ -79,8 +90,10 @@ def test_an_alert_freezes_the_line_once_however_often_the_day_is_replayed(book):
         again = book.risk.run_day(DAY, NOW)
         assert (again.alerts_raised, again.alerts_new, again.actions_applied) == (1, 0, 0)
     assert counts(book.db) == before
-    (alert, actions), = book.risk.alerts()
-    assert alert.rule == "device_then_draw" and alert.customer_id == cid and alert.line_id == line_id
+    ((alert, actions),) = book.risk.alerts()
+    assert (
+        alert.rule == "device_then_draw" and alert.customer_id == cid and alert.line_id == line_id
+    )
     assert [(a["kind"], a["status"]) for a in actions] == [("require_verification", "applied")]
 
 
@@ -88,7 +101,7 @@ def test_an_officer_reversing_a_freeze_restores_the_line_and_leaves_an_audit_rec
     cid, line_id = book.borrower(1)
     book.risk.ingest(device_then_draw(cid, line_id), NOW)
     book.risk.run_day(DAY, NOW)
-    (alert, _), = book.risk.alerts()
+    ((alert, _),) = book.risk.alerts()
     with pytest.raises(ValidationError, match="REVERSE_REASON_REQUIRED"):
         book.risk.reverse(alert.alert_id, "user:7", "  ", NOW)
     result = book.risk.reverse(alert.alert_id, "user:7", "核实为本人换机，已面签", NOW)
@@ -109,7 +122,15 @@ def test_rescoring_moves_the_limit_within_policy_and_reversal_restores_it_exactl
     cid, line_id = book.borrower(1, limit="43210.50")
     book.risk.ingest(
         [
-            ev("score_update", DAY, "px", customer_id=cid, score_old=700, score_new=620, event_id="s1"),
+            ev(
+                "score_update",
+                DAY,
+                "px",
+                customer_id=cid,
+                score_old=700,
+                score_new=620,
+                event_id="s1",
+            ),
         ],
         NOW,
     )
@@ -126,7 +147,9 @@ def test_rescoring_moves_the_limit_within_policy_and_reversal_restores_it_exactl
 
 def test_a_raise_after_a_better_score(book):
     cid, line_id = book.borrower(1, limit="50000")
-    book.risk.ingest([ev("score_update", DAY, "px", customer_id=cid, score_old=600, score_new=650)], NOW)
+    book.risk.ingest(
+        [ev("score_update", DAY, "px", customer_id=cid, score_old=600, score_new=650)], NOW
+    )
     book.risk.run_day(DAY, NOW)
     assert book.lending.line(line_id).limit_fen == 6_000_000
     assert book.lending.line(line_id).status is LineStatus.ACTIVE
@@ -146,7 +169,10 @@ def test_overdue_alerts_come_from_the_books(book):
     assert set(alerts) == {"overdue_d1", "overdue_d7"}
     alert, actions = alerts["overdue_d7"]
     assert alert.loan_id == drawn.loan_id and alert.line_id == line_id and alert.customer_id == cid
-    assert {(a["kind"], a["status"]) for a in actions} == {("freeze_line", "applied"), ("notify_officer", "applied")}
+    assert {(a["kind"], a["status"]) for a in actions} == {
+        ("freeze_line", "applied"),
+        ("notify_officer", "applied"),
+    }
     assert book.lending.line(line_id).status is LineStatus.FROZEN
 
 

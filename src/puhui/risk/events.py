@@ -6,7 +6,8 @@ client-chosen ``event_id`` — the idempotency key of intake: the same id with t
 is a replay and is ignored; the same id with different content is refused.
 
 People are named by ``person_key`` (the pseudonymous key the data importer derives from the
-identity number) and/or ``customer_id``; a raw identity number is never accepted here.
+identity number) and/or ``customer_id``; an event naming only a customer gets the person key
+``c:{customer_id}``. A raw identity number is never accepted here.
 
 Validation works on a whole batch as a frame and reports every problem (event index, id and
 field) at once; a batch with any problem is refused whole — nothing of it may be stored.
@@ -225,6 +226,11 @@ def validate(records: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFram
     if problems:
         problems.sort(key=lambda p: (p.index, p.field))
         raise EventsInvalid(problems)
+    # An event that names only a customer is that customer's: rules group by person key.
+    only_customer = out["person_key"].isna() & out["customer_id"].notna()
+    out.loc[only_customer, "person_key"] = "c:" + out.loc[only_customer, "customer_id"].astype(
+        "string"
+    )
     return out[list(EVENT_FIELDS)]
 
 
