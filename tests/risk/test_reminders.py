@@ -33,7 +33,8 @@ def test_enqueueing_a_day_twice_adds_nothing_and_fills_the_in_app_list(book):
     assert (again.notifications_new, again.messages_new) == (0, 0)
     (note,) = book.reminders.notifications(cid)
     assert note["key"] == f"remind:{loan_id}:1:t-3"
-    assert "2026年2月15日" in note["body_zh"] and "还款方式" in note["body_zh"]
+    assert "2026年2月15日" in note["body_zh"]
+    assert "还款方式" in note["body_zh"]
     assert book.reminders.enqueue(date(2026, 2, 11), SHANGHAI_9AM).reminders == 0
 
 
@@ -47,7 +48,8 @@ def test_quiet_hours_defer_email_and_sms_to_the_morning(book):
         late_evening = datetime(2026, 2, 14, 14, 30, tzinfo=UTC)  # 22:30 local
         result = book.reminders.deliver(late_evening, senders, owner="a")
         assert (result.sent, result.deferred) == (0, 4)
-        assert server.inbox.messages == [] and gateway.requests == []
+        assert server.inbox.messages == []
+        assert gateway.requests == []
         with book.db.read() as conn:
             pending = outbox_store.messages(conn, "pending")
         assert {m["not_before"].astimezone(UTC) for m in pending} == {
@@ -57,7 +59,8 @@ def test_quiet_hours_defer_email_and_sms_to_the_morning(book):
         assert book.reminders.deliver(still_night, senders, owner="a").sent == 0
         morning = datetime(2026, 2, 15, 0, 5, tzinfo=UTC)  # 08:05 local
         assert book.reminders.deliver(morning, senders, owner="a").sent == 4
-    assert len(server.inbox.messages) == 2 and len(gateway.requests) == 2
+    assert len(server.inbox.messages) == 2
+    assert len(gateway.requests) == 2
     sms_sent = gateway.requests[0]
     assert sms_sent["idempotency_key"] == sms_sent["reference"]
     assert "明天" in sms_sent["text"]
@@ -114,7 +117,8 @@ def test_every_reminder_reaches_the_inbox_once_when_the_sender_crashes_between_s
     with book.db.read() as conn:
         emails = [m for m in outbox_store.messages(conn) if m["channel"] == "email"]
     # first sender: 2 marked, the 3rd sent but not marked, the 4th claimed but never sent
-    assert late.sent == 2 and {m["status"] for m in emails} == {"sent"}
+    assert late.sent == 2
+    assert {m["status"] for m in emails} == {"sent"}
     assert set(ids) == {m["message_id"] for m in emails}  # every reminder arrived …
     assert sum(ids.values()) == len(emails) + 1  # … the one in flight at the crash twice,
     assert max(ids.values()) == 2  # with the same Message-ID, so the receiver keeps one

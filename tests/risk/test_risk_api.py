@@ -67,7 +67,8 @@ def test_a_bad_event_is_a_422_in_the_one_error_shape_and_nothing_is_stored(clien
     with app.state.services.db.read() as conn:
         assert count_events(conn) == 0
     empty = post_events(client, bank["risk"], [])
-    assert empty.status_code == 422 and empty.json()["error"]["code"] == "REQUEST_INVALID"
+    assert empty.status_code == 422
+    assert empty.json()["error"]["code"] == "REQUEST_INVALID"
 
 
 @pytest.mark.parametrize(
@@ -123,7 +124,8 @@ def test_an_officer_reverses_a_freeze_in_their_county_but_nobody_else_can(client
     again = client.post(
         f"/api/v1/risk/alerts/{alert_id}/reverse", json=body, headers=bank["officer"].headers
     )
-    assert again.status_code == 409 and again.json()["error"]["code"] == "ALERT_ALREADY_REVERSED"
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "ALERT_ALREADY_REVERSED"
     no_reason = client.post(
         f"/api/v1/risk/alerts/{other_alert}/reverse",
         json={"reason": ""},
@@ -165,7 +167,8 @@ def test_the_borrower_lists_their_own_reminders(client, bank, app):  # noqa: F81
     due = date.fromisoformat(draw["first_due_date"])
     app.state.reminders.enqueue(date.fromordinal(due.toordinal() - 3), NOW)
     mine = client.get("/api/v1/notifications", headers=actor.headers).json()
-    assert len(mine) == 1 and "3 天后" in mine[0]["title_zh"] + mine[0]["body_zh"]
+    assert len(mine) == 1
+    assert "3 天后" in mine[0]["title_zh"] + mine[0]["body_zh"]
     assert (
         client.get("/api/v1/notifications", headers=bank["borrower_same_county"].headers).json()
         == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -135,11 +136,12 @@ def test_the_packaged_rules_and_policy_load_and_agree():
     rules, policy = load_rules(), load_policy()
     policy.check_rules(rules)
     for rule in rules.rules:
-        assert rule.window_days >= 1 and rule.threshold
+        assert rule.window_days >= 1
+        assert rule.threshold
 
 
 def test_a_broken_rules_file_names_every_problem():
-    data = yaml.safe_load(open("src/puhui/risk/rules.yaml", encoding="utf-8"))
+    data = yaml.safe_load(Path("src/puhui/risk/rules.yaml").read_text("utf-8"))
     data["rules"][0]["threshold"] = {"days_past_due": 0}
     data["rules"][1]["severity"] = "apocalyptic"
     data["rules"][2]["window_days"] = 0
@@ -159,7 +161,7 @@ def test_a_broken_rules_file_names_every_problem():
 
 
 def test_a_broken_policy_names_every_problem():
-    data = yaml.safe_load(open("src/puhui/risk/policy.yaml", encoding="utf-8"))
+    data = yaml.safe_load(Path("src/puhui/risk/policy.yaml").read_text("utf-8"))
     data["actions"]["cycling"] = ["explode"]
     data["cut_limit"]["keep_fraction"] = 1.5
     with pytest.raises(PolicyInvalid) as caught:
@@ -223,7 +225,8 @@ def test_reminder_text_has_amount_due_date_and_how_to_repay():
     assert reminder.key == "remind:7:2:t-3"
     assert "1,234.56" in reminder.body_zh
     assert "2026年5月10日" in reminder.body_zh
-    assert "还款方式" in reminder.body_zh and "合作社服务窗口" in reminder.body_zh
+    assert "还款方式" in reminder.body_zh
+    assert "合作社服务窗口" in reminder.body_zh
     (late,) = reminders_on(date(2026, 5, 17), [row])
     assert "已逾期 7 天" in late.body_zh
 
@@ -248,4 +251,5 @@ def test_quiet_hours_are_local_time_and_spare_in_app_messages():
     utc_noon = datetime(2026, 5, 7, 14, 0, tzinfo=UTC)  # 22:00 in Shanghai
     assert in_quiet_hours(utc_noon.astimezone(SHANGHAI))
     assert not Channel.IN_APP.quiet_hours_apply
-    assert Channel.SMS.quiet_hours_apply and Channel.EMAIL.quiet_hours_apply
+    assert Channel.SMS.quiet_hours_apply
+    assert Channel.EMAIL.quiet_hours_apply

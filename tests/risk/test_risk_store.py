@@ -22,10 +22,9 @@ DAY = date(2026, 1, 15)
 
 def counts(db) -> tuple[int, int, int, int]:
     with db.read() as conn:
-        return tuple(
-            conn.execute(select(func.count()).select_from(t)).scalar_one()
-            for t in (risk_alert, risk_action, risk_audit)
-        ) + (event_store.count_events(conn),)
+        tables = (risk_alert, risk_action, risk_audit)
+        rows = [conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables]
+        return (*rows, event_store.count_events(conn))
 
 
 def test_a_replayed_batch_stores_each_event_once(book):
@@ -91,9 +90,9 @@ def test_an_alert_freezes_the_line_once_however_often_the_day_is_replayed(book):
         assert (again.alerts_raised, again.alerts_new, again.actions_applied) == (1, 0, 0)
     assert counts(book.db) == before
     ((alert, actions),) = book.risk.alerts()
-    assert (
-        alert.rule == "device_then_draw" and alert.customer_id == cid and alert.line_id == line_id
-    )
+    assert alert.rule == "device_then_draw"
+    assert alert.customer_id == cid
+    assert alert.line_id == line_id
     assert [(a["kind"], a["status"]) for a in actions] == [("require_verification", "applied")]
 
 
@@ -107,7 +106,8 @@ def test_an_officer_reversing_a_freeze_restores_the_line_and_leaves_an_audit_rec
     result = book.risk.reverse(alert.alert_id, "user:7", "核实为本人换机，已面签", NOW)
     assert result.line_status == "active"
     line = book.lending.line(line_id)
-    assert line.status is LineStatus.ACTIVE and line.limit_fen == 5_000_000
+    assert line.status is LineStatus.ACTIVE
+    assert line.limit_fen == 5_000_000
     detail = book.risk.alert_detail(alert.alert_id)
     assert [a["what"] for a in detail["audit"]] == ["apply", "reverse"]
     assert detail["audit"][1]["actor"] == "user:7"
@@ -168,7 +168,9 @@ def test_overdue_alerts_come_from_the_books(book):
     alerts = {a.rule: (a, acts) for a, acts in book.risk.alerts()}
     assert set(alerts) == {"overdue_d1", "overdue_d7"}
     alert, actions = alerts["overdue_d7"]
-    assert alert.loan_id == drawn.loan_id and alert.line_id == line_id and alert.customer_id == cid
+    assert alert.loan_id == drawn.loan_id
+    assert alert.line_id == line_id
+    assert alert.customer_id == cid
     assert {(a["kind"], a["status"]) for a in actions} == {
         ("freeze_line", "applied"),
         ("notify_officer", "applied"),

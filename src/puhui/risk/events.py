@@ -132,7 +132,7 @@ def _text(frame: pd.DataFrame, name: str) -> pd.Series:
     return values.astype("string").str.strip().replace("", pd.NA)
 
 
-def validate(records: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+def validate(records: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:  # noqa: PLR0915
     """The batch as a frame with :data:`EVENT_FIELDS`, or :class:`EventsInvalid`.
 
     Checks every row: known kind, a date, a person (``person_key`` or ``customer_id``) except
