@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from puhui.cli._shared import console, database, parse_date, settings
 from puhui.errors import ValidationError
@@ -55,21 +54,16 @@ def alerts(
     found = _risk().alerts(
         since=parse_date(since) if since else None, min_severity=min_severity, limit=limit
     )
-    table = Table(
-        "id", "日期 date", "规则 rule", "级别", "客户", "额度", "原因 reason", "处置 actions"
-    )
     for alert, actions in found:
-        table.add_row(
-            str(alert.alert_id),
-            alert.business_date.isoformat(),
-            alert.rule,
-            _SEVERITY[alert.severity],
-            str(alert.customer_id or "—"),
-            str(alert.line_id or "—"),
-            alert.reason_zh,
-            ", ".join(f"{a['kind']}:{a['status']}" for a in actions) or "—",
+        done = ", ".join(f"{a['kind']}:{a['status']}" for a in actions) or "—"
+        console.print(
+            f"#{alert.alert_id} {alert.business_date} {alert.rule} "
+            f"[{_SEVERITY[alert.severity]}] 客户 customer {alert.customer_id or '—'} "
+            f"额度 line {alert.line_id or '—'}: {alert.reason_zh} → {done}",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
         )
-    console.print(table)
     if not found:
         console.print("没有预警 no alerts")
 
