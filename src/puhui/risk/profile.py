@@ -93,22 +93,31 @@ def merge_profiles(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _rows_in(
+    profile: pd.DataFrame, persons: pd.Index, months: range
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    month = profile["month"].to_numpy()
+    part = profile[(month >= months.start) & (month < months.stop)]
+    rows = persons.get_indexer(part["person_key"])
+    known = rows >= 0
+    return part[known], rows[known], part["month"].to_numpy()[known] - months.start
+
+
 def wide(profile: pd.DataFrame, column: str, persons: pd.Index, months: range) -> np.ndarray:
     """A ``persons × months`` matrix of one profile column (0 where a month has no row)."""
-    part = profile[profile["month"].between(months.start, months.stop - 1)]
-    part = part[part["person_key"].isin(persons)]
-    table = part.pivot_table(
-        index="person_key", columns="month", values=column, aggfunc="sum", fill_value=0
-    )
-    table = table.reindex(index=persons, columns=list(months), fill_value=0)
-    return table.to_numpy(dtype=np.float64)
+    out = np.zeros((len(persons), len(months)), dtype=np.float64)
+    if profile.empty or persons.empty:
+        return out
+    part, rows, cols = _rows_in(profile, persons, months)
+    np.add.at(out, (rows, cols), part[column].to_numpy(dtype=np.float64))
+    return out
 
 
 def seen(profile: pd.DataFrame, persons: pd.Index, months: range) -> np.ndarray:
     """Whether each person has any profile row in each month (history exists)."""
-    part = profile[profile["month"].between(months.start, months.stop - 1)]
-    part = part[part["person_key"].isin(persons)]
-    flags = pd.crosstab(part["person_key"], part["month"]).reindex(
-        index=persons, columns=list(months), fill_value=0
-    )
-    return flags.to_numpy() > 0
+    out = np.zeros((len(persons), len(months)), dtype=bool)
+    if profile.empty or persons.empty:
+        return out
+    _, rows, cols = _rows_in(profile, persons, months)
+    out[rows, cols] = True
+    return out
