@@ -222,6 +222,34 @@ def sweep(attached, draws, positives, window) -> list[dict]:
     return out
 
 
+def dpd_sweep(spells: pd.DataFrame, positives: pd.DataFrame, window) -> list[dict]:
+    """An overdue rule at each days-past-due threshold, straight from the books' episodes."""
+    start, end = window
+    eligible = positives[positives["hit90"] >= start + pd.Timedelta(days=HORIZON_DAYS)]
+    eligible = eligible[eligible["hit90"] <= end]
+    bad = set(positives["draw_id"])
+    out = []
+    for threshold in (1, 3, 7, 15, 30, 45, 60):
+        # as the rule does: an episode already past the threshold alerts on the first day
+        reached = spells["start"] + pd.Timedelta(days=threshold)
+        fired = spells.assign(on=reached.where(reached >= start, start))
+        fired = fired[
+            (fired["cured"].isna() | (fired["cured"] > fired["on"])) & (fired["on"] <= end)
+        ]
+        early = fired.merge(eligible[["draw_id", "hit90"]], on="draw_id")
+        early = early[early["on"] <= early["hit90"] - pd.Timedelta(days=HORIZON_DAYS)]
+        alerted = fired["draw_id"].unique()
+        out.append(
+            {
+                "days_past_due": threshold,
+                "recall_30d": early["draw_id"].nunique() / len(eligible),
+                "precision": sum(1 for x in alerted if x in bad) / max(1, len(alerted)),
+                "alerted_draws": len(alerted),
+            }
+        )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=100_000)
@@ -273,6 +301,7 @@ def main() -> None:
     }
     loss = counterfactual(attached, draws, positives, lines, policy, window)
     curve = sweep(attached, draws, positives, window)
+    overdue_curve = dpd_sweep(spells, positives, window)
     output = {
         "command": "nice -n 10 env PYTHONPATH=src .venv/bin/python bench/early_warning.py "
         f"--people {args.people} --seed {args.seed} --train-seed {args.train_seed}",
@@ -289,6 +318,7 @@ def main() -> None:
         "per_rule": per_rule,
         "loss": loss,
         "anomaly_sweep": curve,
+        "days_past_due_sweep": overdue_curve,
         "throughput": {
             "events": result["events"],
             "seconds_rules_and_model": round(result["seconds"], 2),

@@ -59,15 +59,19 @@ def test_import_run_list_and_reverse(cli, tmp_path, suffix):
     assert "新存 stored 2" in out
     assert "重复 replayed 2" in cli("events", "import", str(path))[1]
     code, out, _ = cli("risk", "run", "--date", "2026-01-15")
-    assert code == 0 and "新 new 1" in out
+    assert code == 0
+    assert "新 new 1" in out
     assert "新 new 0" in cli("risk", "run", "--date", "2026-01-15")[1]
     code, out, _ = cli("risk", "alerts")
-    assert "device_then_draw" in out and "require_verification:applied" in out
+    assert "device_then_draw" in out
+    assert "require_verification:applied" in out
     assert "冻结" in cli("line", "show", "1")[1]
     code, _, err = cli("risk", "reverse", "1", "--reason", " ")
-    assert code == 2 and "REVERSE_REASON_REQUIRED" in err
+    assert code == 2
+    assert "REVERSE_REASON_REQUIRED" in err
     code, out, _ = cli("risk", "reverse", "1", "--reason", "本人换机，已核实")
-    assert code == 0 and "active" in out
+    assert code == 0
+    assert "active" in out
 
 
 def test_a_bad_events_file_exits_2_naming_the_event_and_field(cli, tmp_path):
@@ -79,7 +83,8 @@ def test_a_bad_events_file_exits_2_naming_the_event_and_field(cli, tmp_path):
     )
     code, out, err = cli("events", "import", str(path))
     assert code == 2
-    assert "EVENTS_INVALID" in err and "event #0 (x): amount_fen" in err
+    assert "EVENTS_INVALID" in err
+    assert "event #0 (x): amount_fen" in err
     assert "Traceback" not in out + err
     assert cli("events", "import", str(tmp_path / "events.txt"))[0] == 2
 
@@ -92,6 +97,8 @@ def test_eod_runs_the_risk_run_and_enqueues_reminders(cli):
     assert "预警 1，处置 2" in out  # overdue D+7 on 2026-02-22: freeze + notify officer
     assert "提醒 1" in out
     code, out, _ = cli("risk", "alerts")
-    assert "overdue_d7" in out and "freeze_line:applied" in out
+    assert "overdue_d7" in out
+    assert "freeze_line:applied" in out
     code, out, _ = cli("remind", "--date", "2026-02-16", "--no-send")
-    assert code == 0 and "提醒 1" in out
+    assert code == 0
+    assert "提醒 1" in out

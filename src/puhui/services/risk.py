@@ -314,7 +314,8 @@ def _past_due(conn: Connection, on: date) -> pd.DataFrame:
         .join(loan_row, loan_row.c.loan_id == loan.c.id)
         .where(
             and_(
-                loan.c.status.in_(("active", "overdue")),
+                # the day's close marks every loan with an unpaid past-due row "overdue"
+                loan.c.status == "overdue",
                 loan_row.c.due_date < on,
                 loan_row.c.kind == "scheduled",
                 unpaid,

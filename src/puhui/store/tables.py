@@ -398,5 +398,8 @@ outbox = Table(
 )
 Index("ix_outbox_due", outbox.c.status, outbox.c.not_before)
 
+#: The reminder job looks instalments up by due date.
+Index("ix_loan_row_due", loan_row.c.due_date)
+
 #: Risk tables whose rows are never updated or deleted (enforced by triggers, migration 0004).
 RISK_APPEND_ONLY = ("risk_event", "risk_audit")

@@ -169,6 +169,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_outbox_key")),
     )
     op.create_index("ix_outbox_due", "outbox", ["status", "not_before"])
+    op.create_index("ix_loan_row_due", "loan_row", ["due_date"])
     _append_only_triggers()
 
 
@@ -203,6 +204,7 @@ def downgrade() -> None:
         else:
             for action in ("update", "delete"):
                 op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
+    op.drop_index("ix_loan_row_due", table_name="loan_row")
     op.drop_index("ix_outbox_due", table_name="outbox")
     op.drop_table("outbox")
     op.drop_index("ix_notification_customer", table_name="notification")
