@@ -122,13 +122,16 @@ def monitor(run: Path, model: AnomalyModel, rules, spells: pd.DataFrame, draws_p
 
 
 def attach(alerts: pd.DataFrame, draws: pd.DataFrame) -> pd.DataFrame:
-    """Each alert with the draw it concerns (open at the alert, or the next within 90 days)."""
+    """Each alert with the draw it concerns: the one open at the alert, else the next within
+    90 days (the draw an action could have stopped); alerts concerning no draw are dropped."""
     a = alerts.assign(on=pd.to_datetime(alerts["occurred_on"])).sort_values("on")
     d = draws.sort_values("draw_date")
     open_ = pd.merge_asof(a, d, left_on="on", right_on="draw_date", by="person_key")
     open_ = open_[open_["closed_on"].isna() | (open_["on"] < open_["closed_on"])]
+    open_ = open_.dropna(subset=["draw_id"])
+    rest = a[~a["alert_key"].isin(open_["alert_key"])]
     ahead = pd.merge_asof(
-        a,
+        rest,
         d,
         left_on="on",
         right_on="draw_date",
@@ -137,8 +140,7 @@ def attach(alerts: pd.DataFrame, draws: pd.DataFrame) -> pd.DataFrame:
         allow_exact_matches=False,
         tolerance=pd.Timedelta(days=ATTACH_AHEAD_DAYS),
     )
-    both = pd.concat([open_, ahead], ignore_index=True).dropna(subset=["draw_id"])
-    return both.drop_duplicates(["alert_key", "draw_id"])
+    return pd.concat([open_, ahead.dropna(subset=["draw_id"])], ignore_index=True)
 
 
 def scores(attached: pd.DataFrame, draws: pd.DataFrame, positives: pd.DataFrame, window) -> dict:

@@ -32,10 +32,6 @@ class ReminderKind(StrEnum):
         """Reminder date − due date."""
         return _OFFSET[self]
 
-    @property
-    def overdue(self) -> bool:
-        return self.offset_days > 0
-
 
 _OFFSET = {
     ReminderKind.T_MINUS_3: -3,
@@ -105,10 +101,6 @@ def next_allowed(at_local: datetime) -> datetime:
         else (at_local.date() + timedelta(days=1))
     )
     return datetime.combine(day, QUIET_END, tzinfo=at_local.tzinfo)
-
-
-def reminder_date(due_date: date, kind: ReminderKind) -> date:
-    return due_date + timedelta(days=kind.offset_days)
 
 
 def text(

@@ -29,10 +29,6 @@ class Severity(IntEnum):
     HIGH = 3
     CRITICAL = 4
 
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
 
 class RuleKind(StrEnum):
     OVERDUE = "overdue"
@@ -87,16 +83,6 @@ class RuleSet:
 
     def of_kind(self, kind: RuleKind) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.kind is kind)
-
-    def get(self, code: str) -> Rule:
-        for rule in self.rules:
-            if rule.code == code:
-                return rule
-        raise ValidationError("RULE_UNKNOWN", f"没有规则 {code}", f"no rule {code!r}")
-
-    @property
-    def max_window_days(self) -> int:
-        return max(r.window_days for r in self.rules)
 
 
 @dataclass(frozen=True, slots=True)
