@@ -184,3 +184,76 @@ def test_an_alert_for_a_person_without_a_line_only_notifies(book):
     assert result.alerts_new == 2
     assert result.actions_applied == 1  # notify_officer; the line actions are skipped
     assert result.actions_skipped == 2
+
+
+def test_the_anomaly_model_runs_at_month_end_from_stored_history(db):
+    """Fifteen months of forty ordinary people and one whose last month falls apart."""
+    import numpy as np
+    import pandas as pd
+
+    from puhui.risk import load_policy, load_rules, validate
+    from puhui.risk.training import train_from_events
+    from puhui.services.risk import RiskService
+    from tests.risk.helpers import month_end, monthly, months_back
+
+    rng = np.random.default_rng(3)
+    last = month_end(2026, 6)
+    days = [*months_back(last, 14), last]
+    months = []
+    for day in days:
+        records = []
+        for p in range(40):
+            income, spend = rng.normal(500_000, 40_000), rng.normal(400_000, 30_000)
+            records += monthly(
+                f"n{p}", day, int(income), int(spend), logins=int(rng.integers(18, 23))
+            )
+        odd = day == last
+        records += monthly(
+            "odd",
+            day,
+            40_000 if odd else 500_000,
+            700_000 if odd else 400_000,
+            logins=2 if odd else 20,
+        )
+        if odd:
+            records.append(ev("bill_late", day, "odd", count=3))
+        months.append(validate(records))
+    model = train_from_events(months[:-1], seed=1, months_from=13)
+    risk = RiskService(db, load_rules(), load_policy(), model)
+    risk.ingest(pd.concat(months, ignore_index=True), NOW)
+    result = risk.run_day(last, NOW)
+    alerts = {a.person_key: a for a, _ in risk.alerts() if a.rule == "anomaly"}
+    assert "odd" in alerts
+    assert len(alerts) <= 3  # a person or two of the forty may look unusual by chance
+    assert "income_vs_recent" in alerts["odd"].evidence["features"]
+    assert result.alerts_new >= 1
+
+
+def test_the_day_close_completes_a_risk_run_that_a_crash_interrupted(book):
+    from puhui.services.day_close import close_through
+
+    cid, line_id = book.borrower(1)
+    book.risk.ingest(device_then_draw(cid, line_id), NOW)
+    run_through(book.db, DAY, book.lending.policy)  # end of day ran; the risk run never did
+    closed = close_through(
+        book.db,
+        DAY + timedelta(days=1),
+        book.lending.policy,
+        book.risk,
+        book.reminders,
+        lambda: NOW,
+    )
+    assert [c.report.business_date for c in closed] == [DAY + timedelta(days=1)]
+    assert [a.rule for a, _ in book.risk.alerts()] == ["device_then_draw"]
+    assert book.lending.line(line_id).status is LineStatus.FROZEN
+    assert (
+        close_through(
+            book.db,
+            DAY + timedelta(days=1),
+            book.lending.policy,
+            book.risk,
+            book.reminders,
+            lambda: NOW,
+        )
+        == []
+    )
