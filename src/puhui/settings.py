@@ -52,6 +52,24 @@ class Settings(BaseSettings):
     #: scores with (its champion version).
     models_dir: Path | None = None
     model_name: str = "county"
+    # -- risk monitoring and reminders (docs/risk.md) --
+    #: Local time zone of the borrowers: quiet hours and reminder times are local.
+    timezone: str = "Asia/Shanghai"
+    risk_rules_path: Path | None = None
+    risk_policy_path: Path | None = None
+    #: Anomaly model JSON (``puhui risk train-model``); without it the anomaly rule is off.
+    risk_model_path: Path | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "普惠 <noreply@puhui.local>"
+    mail_domain: str = "puhui.local"
+    #: SMS gateway endpoint (POST JSON {to, text, reference}); without it SMS waits unsent.
+    sms_gateway_url: str | None = None
+    sms_gateway_token: str | None = None
+    outbox_lease_seconds: int = Field(default=300, ge=10, le=86_400)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

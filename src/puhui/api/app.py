@@ -11,12 +11,14 @@ from fastapi import FastAPI, Request, Response
 from puhui import __version__
 from puhui.api import errors
 from puhui.api.deps import Services
-from puhui.api.routers import auth, customers, health, lines, loans, stats
+from puhui.api.routers import auth, customers, health, lines, loans, risk, stats
 from puhui.api.schemas import ERROR_RESPONSES
 from puhui.logs import configure, log_event
 from puhui.products import load_catalogue
 from puhui.services.accounts import Accounts
 from puhui.services.lending import Lending
+from puhui.services.reminders import reminder_service
+from puhui.services.risk import risk_service
 from puhui.settings import Settings, get_settings
 from puhui.store.db import Database
 from puhui.web import mount as web_pages
@@ -66,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = build_services(settings)
+    app.state.risk = risk_service(settings, app.state.services.db)
+    app.state.reminders = reminder_service(settings, app.state.services.db)
     errors.install(app)
 
     @app.middleware("http")
@@ -98,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         loans.router,
         customers.router,
         stats.router,
+        risk.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     web_pages.install(app)

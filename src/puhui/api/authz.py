@@ -10,7 +10,9 @@ The rules, in full:
 - a borrower may touch only records of their own customer id;
 - an officer only records whose customer lives in the officer's county;
 - risk and admin act on every county;
-- the government viewer has no per-person action at all — only ``aggregate:read``.
+- the government viewer has no per-person action at all — only ``aggregate:read``;
+- behaviour events are taken in only from the risk team and admins (``events:ingest``);
+  alerts are read, and automatic actions reversed, by officers (their county), risk and admin.
 
 ``tests/api/test_authz.py`` walks every role × every endpoint × own/other record.
 """
@@ -40,14 +42,35 @@ class Action(StrEnum):
     GRANT = "line:grant"  # open a line for a customer directly (officer-assisted)
     AGGREGATE = "aggregate:read"
     MANAGE_USERS = "users:manage"
+    INGEST_EVENTS = "events:ingest"  # behaviour-event intake (partner feeds, the scoring engine)
+    READ_ALERTS = "alerts:read"  # early-warning alerts and the actions taken
+    REVERSE_ACTION = "alerts:reverse"  # undo an automatic action, with a reason
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.BORROWER: frozenset({Action.READ, Action.DRAW, Action.REPAY, Action.DEPOSIT}),
     Role.OFFICER: frozenset(
-        {Action.READ, Action.REPAY, Action.DEPOSIT, Action.MANAGE_LINE, Action.AGGREGATE}
+        {
+            Action.READ,
+            Action.REPAY,
+            Action.DEPOSIT,
+            Action.MANAGE_LINE,
+            Action.AGGREGATE,
+            Action.READ_ALERTS,
+            Action.REVERSE_ACTION,
+        }
     ),
-    Role.RISK: frozenset({Action.READ, Action.MANAGE_LINE, Action.GRANT, Action.AGGREGATE}),
+    Role.RISK: frozenset(
+        {
+            Action.READ,
+            Action.MANAGE_LINE,
+            Action.GRANT,
+            Action.AGGREGATE,
+            Action.INGEST_EVENTS,
+            Action.READ_ALERTS,
+            Action.REVERSE_ACTION,
+        }
+    ),
     Role.ADMIN: frozenset(Action),
     Role.GOVERNMENT: frozenset({Action.AGGREGATE}),
 }

@@ -37,6 +37,7 @@ _GROUPS = (
     "puhui.cli.model",
     "puhui.cli.data",
     "puhui.cli.features",
+    "puhui.cli.risk",
 )
 
 

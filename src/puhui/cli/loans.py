@@ -291,17 +291,24 @@ def schedule_show(
 def eod(
     day: Annotated[str, typer.Option("--date", help="Close business days through this date")],
 ) -> None:
-    """日终 End of day: accrue, auto-debit, age, classify, write off, expire lines.
+    """日终 End of day: accrue, auto-debit, age, classify, write off, expire lines; then the
+    day's risk run and the next day's repayment reminders.
 
     Catches up every open business day through --date, in order; a date already closed is a
     no-op. Safe to rerun after a crash.
     """
-    from puhui.store.eod import DayReport, run_through
+    from datetime import UTC, datetime
+
+    from puhui.services.day_close import ClosedDay, close_through
+    from puhui.services.reminders import reminder_service
+    from puhui.services.risk import risk_service
 
     target = parse_date(day)
     cfg = settings()
     db = database()
     policy = cfg.servicing_policy()
+    risk = risk_service(cfg, db)
+    reminders = reminder_service(cfg, db)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -317,7 +324,8 @@ def eod(
                 tasks[step] = bar.add_task(f"日终 {step}", total=total)
             bar.update(tasks[step], completed=done, total=total)
 
-        def on_day(report: DayReport) -> None:
+        def on_day(closed: ClosedDay) -> None:
+            report = closed.report
             for task_id in tasks.values():
                 bar.remove_task(task_id)
             tasks.clear()
@@ -329,17 +337,22 @@ def eod(
                 f"核销 {report.loans_written_off} 笔；"
                 f"关闭额度 {report.lines_closed}；拨备变动 {yuan_text(report.provision_change_fen)}"
                 + (f"；跳过已完成 {report.skipped_chunks} 块" if report.skipped_chunks else "")
+                + f"；预警 {closed.risk.alerts_new}，处置 {closed.risk.actions_applied}；"
+                f"提醒 {closed.reminders.reminders}"
             )
 
-        reports = run_through(
+        closed = close_through(
             db,
             target,
             policy,
+            risk,
+            reminders,
+            lambda: datetime.now(UTC),
             chunk_loans=cfg.eod_chunk_loans,
             progress=on_progress,
             on_day=on_day,
         )
-    if not reports:
+    if not closed:
         console.print(f"{target} 已日终，无需重复 already closed; nothing to do")
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.types import TypeEngine
 
@@ -465,3 +466,141 @@ def _fact_table(source: data_sources.Source) -> Table:
 
 #: Fact table of each source, by source name (``government/residents`` → its Table).
 FACT_TABLES: dict[str, Table] = {s.name: _fact_table(s) for s in data_sources.SOURCES}
+
+# -- risk monitoring, alerts, actions, reminders (risk) ------------------------------------
+
+risk_event = Table(
+    "risk_event",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", String(120), nullable=False, unique=True),
+    Column("content_hash", String(32), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("person_key", String(64)),
+    Column("customer_id", BigInteger),
+    Column("line_id", BigInteger),
+    Column("loan_id", BigInteger),
+    Column("township_code", String(20)),
+    Column("amount_fen", BigInteger),
+    Column("count", BigInteger),
+    Column("detail", String(40)),
+    Column("counterparty_key", String(64)),
+    Column("score_old", Integer),
+    Column("score_new", Integer),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("amount_fen IS NULL OR amount_fen >= 0", name="amount_not_negative"),
+)
+Index("ix_risk_event_day", risk_event.c.occurred_on)
+Index("ix_risk_event_person_day", risk_event.c.person_key, risk_event.c.occurred_on)
+Index("ix_risk_event_township", risk_event.c.township_code)
+
+risk_alert = Table(
+    "risk_alert",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("alert_key", String(200), nullable=False, unique=True),
+    Column("rule", String(40), nullable=False),
+    Column("rules_version", String(40), nullable=False),
+    Column("severity", Integer, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("person_key", String(64)),
+    Column("customer_id", BigInteger),
+    Column("line_id", BigInteger),
+    Column("loan_id", BigInteger),
+    Column("reason_zh", Text, nullable=False),
+    Column("reason_en", Text, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("severity between 0 and 4", name="severity_known"),
+)
+Index("ix_risk_alert_day", risk_alert.c.business_date)
+Index("ix_risk_alert_customer", risk_alert.c.customer_id)
+
+risk_action = Table(
+    "risk_action",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("alert_id", BigInteger, ForeignKey("risk_alert.id"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("line_id", BigInteger),
+    Column("status", String(20), nullable=False),
+    Column("note", String(200), nullable=False, default=""),
+    Column("status_before", String(20)),
+    Column("status_after", String(20)),
+    Column("limit_before_fen", BigInteger),
+    Column("limit_after_fen", BigInteger),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("reversed_at", DateTime(timezone=True)),
+    Column("reversed_by", String(80)),
+    Column("reverse_reason", Text),
+    UniqueConstraint("alert_id", "kind", name="uq_risk_action_alert_kind"),
+    CheckConstraint("status in ('applied', 'skipped', 'reversed')", name="status_known"),
+)
+
+#: Every automatic action and every reversal, one row each; never updated or deleted.
+risk_audit = Table(
+    "risk_audit",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("what", String(20), nullable=False),
+    Column("alert_id", BigInteger, nullable=False),
+    Column("action_id", BigInteger, nullable=False),
+    Column("line_id", BigInteger),
+    Column("detail", Text, nullable=False),
+)
+Index("ix_risk_audit_alert", risk_audit.c.alert_id)
+
+customer_contact = Table(
+    "customer_contact",
+    metadata,
+    Column("customer_id", BigInteger, ForeignKey("customer.id"), primary_key=True),
+    Column("email", String(200)),
+    Column("phone", String(20)),
+)
+
+notification = Table(
+    "notification",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("customer_id", BigInteger, ForeignKey("customer.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("title_zh", String(200), nullable=False),
+    Column("body_zh", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_notification_customer", notification.c.customer_id, notification.c.id)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("channel", String(10), nullable=False),
+    Column("customer_id", BigInteger, nullable=False),
+    Column("recipient", String(200), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("message_id", String(200), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("not_before", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_owner", String(64)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("last_error", String(300)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status in ('pending', 'sent', 'failed')", name="status_known"),
+    CheckConstraint("channel in ('email', 'sms')", name="channel_known"),
+)
+Index("ix_outbox_due", outbox.c.status, outbox.c.not_before)
+
+#: The reminder job looks instalments up by due date.
+Index("ix_loan_row_due", loan_row.c.due_date)
+
+#: Risk tables whose rows are never updated or deleted (enforced by triggers, migration 0004).
+RISK_APPEND_ONLY = ("risk_event", "risk_audit")
