@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from puhui.data.identity import PersonKeyer, Vault, parse_encryption_key, parse_hash_key
 from puhui.data.sources import DEFAULT_AGREEMENTS
 from puhui.loans.policy import ServicingPolicy
 
@@ -99,6 +100,13 @@ class Settings(BaseSettings):
     @property
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"
+
+    def identity_keys(self) -> tuple[PersonKeyer, Vault]:
+        """The person-key hasher and the identity-number vault of these settings."""
+        return (
+            PersonKeyer(parse_hash_key(self.id_hash_key)),
+            Vault(parse_encryption_key(self.encryption_key)),
+        )
 
     def servicing_policy(self) -> ServicingPolicy:
         return ServicingPolicy(

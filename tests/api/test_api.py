@@ -2,7 +2,10 @@
 
 from decimal import Decimal
 
+from puhui.idcard import check_char
 from tests.api.conftest import PASSWORD, login
+
+ID = "110105199001011234"[:17] + check_char("11010519900101123")
 
 
 def test_borrower_draws_sees_apr_repays_and_reads_statement(client, bank):
@@ -162,26 +165,24 @@ def test_security_headers_and_no_pii_in_responses(client, bank):
     assert "13800000001" not in response.text
 
 
-def test_registration_validates_phone_and_password(client):
-    weak = client.post(
-        "/api/v1/auth/register", json={"phone": "13812345678", "password": "short", "name": "张三"}
-    )
-    assert weak.status_code == 422
-    assert weak.json()["error"]["code"] == "PASSWORD_WEAK"
-    bad_phone = client.post(
-        "/api/v1/auth/register", json={"phone": "12345", "password": "Abcdefg123", "name": "张三"}
-    )
-    assert bad_phone.json()["error"]["code"] == "PHONE_FORMAT"
-    ok = client.post(
-        "/api/v1/auth/register",
-        json={"phone": "13812345678", "password": "Abcdefg123", "name": "张三"},
-    )
+def test_registration_validates_phone_password_and_identity(client):
+    good = {"phone": "13812345678", "password": "Abcdefg123", "name": "张三", "id_number": ID}
+    cases = [
+        ({"password": "short"}, "PASSWORD_WEAK"),
+        ({"phone": "12345"}, "PHONE_FORMAT"),
+        ({"id_number": ID[:-1] + ("0" if ID[-1] != "0" else "1")}, "ID_CHECKSUM"),
+        ({"id_number": "12345"}, "ID_FORMAT"),
+    ]
+    for change, code in cases:
+        response = client.post("/api/v1/auth/register", json={**good, **change})
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == code
+        assert ID not in response.text
+    ok = client.post("/api/v1/auth/register", json=good)
     assert ok.status_code == 201
-    dup = client.post(
-        "/api/v1/auth/register",
-        json={"phone": "13812345678", "password": "Abcdefg123", "name": "张三"},
-    )
-    assert dup.status_code == 409
+    assert ok.json()["in_county_register"] is False  # not in this county's register
+    assert ID not in ok.text
+    assert client.post("/api/v1/auth/register", json=good).status_code == 409
 
 
 def test_portfolio_stats_for_government_have_no_personal_data(client, bank):

@@ -31,3 +31,13 @@ def county_db(
     import_with_consent(db, tiny_run)
     yield db
     db.dispose()
+
+
+@pytest.fixture(scope="session")
+def registry_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model registry with a champion ``county`` model over the 57 features."""
+    from tests.models import train_county_model
+
+    path = tmp_path_factory.mktemp("models")
+    train_county_model(path)
+    return path

@@ -22,17 +22,9 @@ from puhui.services.onboarding import Onboarding
 from puhui.settings import Settings
 from puhui.store import decisions as decision_store
 from tests.county import NOW, consents, keyer
-from tests.models import train_county_model
 
 CATALOGUE = load_catalogue()
 BUSINESS_DAY = date(2020, 9, 1)  # inside the tiny county's 24 simulated months
-
-
-@pytest.fixture(scope="module")
-def registry_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("models")
-    train_county_model(path)
-    return path
 
 
 @pytest.fixture

@@ -45,10 +45,14 @@ class Action(StrEnum):
     INGEST_EVENTS = "events:ingest"  # behaviour-event intake (partner feeds, the scoring engine)
     READ_ALERTS = "alerts:read"  # early-warning alerts and the actions taken
     REVERSE_ACTION = "alerts:reverse"  # undo an automatic action, with a reason
+    APPLY = "credit:apply"  # apply for a line (the 310 decision), consent, ask for a review
+    HANDLE_REVIEW = "review:handle"  # decide a human review the applicant asked for
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.BORROWER: frozenset({Action.READ, Action.DRAW, Action.REPAY, Action.DEPOSIT}),
+    Role.BORROWER: frozenset(
+        {Action.READ, Action.DRAW, Action.REPAY, Action.DEPOSIT, Action.APPLY}
+    ),
     Role.OFFICER: frozenset(
         {
             Action.READ,
@@ -58,6 +62,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.AGGREGATE,
             Action.READ_ALERTS,
             Action.REVERSE_ACTION,
+            Action.HANDLE_REVIEW,
         }
     ),
     Role.RISK: frozenset(

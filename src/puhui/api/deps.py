@@ -19,7 +19,11 @@ from sqlalchemy import select
 from puhui.api.authz import Principal, Role, Scope
 from puhui.errors import Forbidden, NotFound, ValidationError
 from puhui.services.accounts import Accounts, Unauthenticated
+from puhui.services.applications import Applications
+from puhui.services.consents import Consents
+from puhui.services.features import FeatureStore
 from puhui.services.lending import Lending
+from puhui.services.onboarding import Onboarding
 from puhui.settings import Settings
 from puhui.store.db import Database
 from puhui.store.idempotency import check_key
@@ -42,6 +46,10 @@ class Services:
     db: Database
     lending: Lending
     accounts: Accounts
+    consents: Consents
+    features: FeatureStore
+    onboarding: Onboarding
+    applications: Applications
 
 
 def services(request: Request) -> Services:

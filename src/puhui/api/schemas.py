@@ -280,13 +280,14 @@ class StatementOut(Out):
 
 
 class RegisterIn(In):
+    """Only what the lender cannot already know; township and village come from the county's
+    household register."""
+
     phone: str = Field(max_length=20)
     password: str = Field(max_length=128)
-    name: str = Field(max_length=100)
+    name: str = Field(max_length=30, description="real name as on the ID card")
+    id_number: str = Field(max_length=20, description="18-character resident identity number")
     segment: str = Field(default="farmer", max_length=40)
-    county: str = Field(default="", max_length=40)
-    township: str = Field(default="", max_length=40)
-    village: str = Field(default="", max_length=60)
 
 
 class LoginIn(In):
@@ -301,6 +302,7 @@ class UserOut(Out):
     county: str
     customer_id: int | None
     phone_masked: str
+    in_county_register: bool | None = None
 
 
 class SessionOut(Out):
@@ -362,3 +364,76 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (500, "internal error (no detail)"),
     )
 }
+
+
+class ConsentIn(In):
+    purpose: str = Field(default="credit_scoring", max_length=30)
+    scope: str = Field(default="all", max_length=200, description="sources, or `all`")
+
+
+class ConsentOut(Out):
+    consent_id: int
+    purpose: str
+    scope: str
+    channel: str
+    granted_at: str
+    withdrawn_at: str | None
+    active: bool
+
+
+class ApplyIn(In):
+    product_code: str = Field(default="xintai_farmer_line", max_length=60)
+    requested_limit: Amount | None = None
+
+
+class OfferOut(Out):
+    limit: str
+    band: str
+    price: Price
+    penalty_rate_annual: str
+    methods: list[MethodOut]
+    terms_months: list[int]
+    expires_on: date
+    example_monthly_payment: str
+
+
+class DecisionOut(Out):
+    decision_id: int
+    approved: bool
+    product_code: str
+    credit_points: int | None
+    band: str | None
+    offer: OfferOut | None
+    line_id: int | None
+    reasons_zh: list[str]
+    reasons_en: list[str]
+    reason_codes: list[str]
+    human_review_available: bool
+    policy_version: str
+    model_version: str | None
+    applied_on: date | None = None
+
+
+class ReviewIn(In):
+    note: str = Field(default="", max_length=500)
+
+
+class ReviewOut(Out):
+    review_id: int
+    decision_id: int
+    county: str
+    status: str
+    note: str
+    resolution_note: str | None
+
+
+class ResolveIn(In):
+    overturn: bool
+    note: str = Field(max_length=500)
+    limit: Amount | None = None
+    band: str | None = Field(default=None, max_length=2)
+
+
+class ResolveOut(Out):
+    review: ReviewOut
+    line_id: int | None

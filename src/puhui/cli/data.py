@@ -51,13 +51,7 @@ def now() -> datetime:
 
 
 def keys() -> tuple[PersonKeyer, Vault]:
-    from puhui.data.identity import PersonKeyer, Vault, parse_encryption_key, parse_hash_key
-
-    cfg = settings()
-    return (
-        PersonKeyer(parse_hash_key(cfg.id_hash_key)),
-        Vault(parse_encryption_key(cfg.encryption_key)),
-    )
+    return settings().identity_keys()
 
 
 def _importer():

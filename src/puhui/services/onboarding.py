@@ -16,7 +16,7 @@ from datetime import datetime
 from puhui import idcard
 from puhui.errors import ValidationError
 from puhui.products import Segment
-from puhui.services.accounts import Accounts
+from puhui.services.accounts import Accounts, check_password, check_phone
 from puhui.services.consents import Consents
 from puhui.store import facts as fact_store
 from puhui.store.db import Database
@@ -46,6 +46,8 @@ class Onboarding:
         now: datetime,
         segment: str = Segment.FARMER.value,
     ) -> Registered:
+        check_phone(phone)
+        check_password(password)
         name = name.strip()
         if not 2 <= len(name) <= 30:
             raise ValidationError(

@@ -27,18 +27,13 @@ def user_out(user: User) -> schemas.UserOut:
 
 @router.post("/register", status_code=status.HTTP_201_CREATED)
 def register(body: schemas.RegisterIn, svc: ServicesDep) -> schemas.UserOut:
-    """注册 A borrower account (phone + password) with its customer record."""
-    user = svc.accounts.register_borrower(
-        body.phone,
-        body.password,
-        body.name,
-        body.segment,
-        now(),
-        body.county,
-        body.township,
-        body.village,
+    """注册 A borrower account: phone, password, real name and identity number (validated;
+    kept only encrypted). Township and village come from the county's household register."""
+    done = svc.onboarding.register(
+        body.phone, body.password, body.name, body.id_number, now(), body.segment
     )
-    return user_out(user)
+    out = user_out(done.user)
+    return out.model_copy(update={"in_county_register": done.in_county_register})
 
 
 @router.post("/login")

@@ -1,0 +1,212 @@
+"""The 310 loan: consent, apply (automated decision), the decision with its reasons, and the
+human review an applicant may ask for after an adverse decision (PIPL art. 24)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter, status
+
+from puhui.api import schemas
+from puhui.api.authz import Action, Principal, Role, Scope, authorize
+from puhui.api.deps import (
+    IdempotencyKeyDep,
+    PrincipalDep,
+    RecordId,
+    Services,
+    ServicesDep,
+    now,
+)
+from puhui.data.consent import parse_channel, parse_purpose, parse_scope
+from puhui.decision import Decision
+from puhui.errors import Conflict, Forbidden
+from puhui.money import positive_yuan, to_fen
+from puhui.schedule import Method
+from puhui.services.applications import decision_from_dict
+from puhui.store import decisions as decision_store
+from puhui.store import loans as loan_store
+from puhui.store import users as user_store
+from puhui.store.decisions import Review, StoredDecision
+
+router = APIRouter(tags=["310 applications 申请"])
+
+
+def _borrower(principal: Principal, svc: Services) -> tuple[int, str]:
+    """The caller's customer id and person key (only a registered borrower applies)."""
+    authorize(principal, Action.APPLY)
+    with svc.db.read() as conn:
+        user = user_store.get_user(conn, principal.user_id)
+    if user.customer_id is None or user.person_key is None:
+        raise Forbidden(
+            "IDENTITY_REQUIRED",
+            "请先完成实名注册（姓名和身份证号）",
+            "register with your real name and identity number first",
+        )
+    return user.customer_id, user.person_key
+
+
+def decision_out(decision_id: int, decision: Decision, line_id: int | None) -> schemas.DecisionOut:
+    offer = decision.offer
+    return schemas.DecisionOut(
+        decision_id=decision_id,
+        approved=decision.approved,
+        product_code=decision.product_code,
+        credit_points=decision.credit_points,
+        band=decision.band,
+        offer=None
+        if offer is None
+        else schemas.OfferOut(
+            limit=schemas.yuan(offer.limit_fen),
+            band=offer.band,
+            price=schemas.price(Decimal(offer.rate_annual), Decimal(offer.apr.rstrip("%")) / 100),
+            penalty_rate_annual=offer.penalty_rate_annual,
+            methods=[schemas.MethodOut(code=m, label_zh=Method(m).label_zh) for m in offer.methods],
+            terms_months=list(offer.terms_months),
+            expires_on=offer.expires_on,
+            example_monthly_payment=schemas.yuan(offer.example_monthly_payment_fen),
+        ),
+        line_id=line_id,
+        reasons_zh=list(decision.reasons_zh),
+        reasons_en=list(decision.reasons_en),
+        reason_codes=list(decision.reason_codes),
+        human_review_available=decision.human_review_available,
+        policy_version=decision.policy_version,
+        model_version=decision.model_version,
+    )
+
+
+def review_out(review: Review) -> schemas.ReviewOut:
+    return schemas.ReviewOut(
+        review_id=review.review_id,
+        decision_id=review.decision_id,
+        county=review.county,
+        status=review.status,
+        note=review.note,
+        resolution_note=review.resolution_note,
+    )
+
+
+# -- consent ------------------------------------------------------------------------------
+
+
+@router.get("/consents")
+def my_consents(principal: PrincipalDep, svc: ServicesDep) -> list[schemas.ConsentOut]:
+    """我的授权 The caller's data-use consents."""
+    _, person_key = _borrower(principal, svc)
+    moment = now()
+    rows = svc.consents.listing(person_key, None, moment)
+    return [
+        schemas.ConsentOut(
+            consent_id=c.consent_id,
+            purpose=c.purpose.value,
+            scope=",".join(sorted(c.scope)),
+            channel=c.channel.value,
+            granted_at=c.granted_at.isoformat(),
+            withdrawn_at=c.withdrawn_at.isoformat() if c.withdrawn_at else None,
+            active=c.active_at(moment),
+        )
+        for c, _masked in rows
+    ]
+
+
+@router.post("/consents", status_code=status.HTTP_201_CREATED)
+def grant_consent(
+    body: schemas.ConsentIn, principal: PrincipalDep, svc: ServicesDep
+) -> dict[str, int]:
+    """授权 Allow the lender to use the named data for the named purpose (recorded, audited)."""
+    _, person_key = _borrower(principal, svc)
+    _, consent_id = svc.consents.grant(
+        person_key,
+        parse_purpose(body.purpose),
+        parse_scope(body.scope),
+        parse_channel("app"),
+        now(),
+        note="borrower app",
+    )
+    return {"consent_id": consent_id}
+
+
+@router.delete("/consents/{purpose}", status_code=status.HTTP_204_NO_CONTENT)
+def withdraw_consent(purpose: str, principal: PrincipalDep, svc: ServicesDep) -> None:
+    """撤回授权 Withdrawal takes effect at once: no further scoring or feature building."""
+    _, person_key = _borrower(principal, svc)
+    svc.consents.withdraw(person_key, parse_purpose(purpose), now(), note="borrower app")
+
+
+# -- apply --------------------------------------------------------------------------------
+
+
+@router.post("/applications", status_code=status.HTTP_201_CREATED)
+def apply(
+    body: schemas.ApplyIn, key: IdempotencyKeyDep, principal: PrincipalDep, svc: ServicesDep
+) -> schemas.DecisionOut:
+    """申请额度 The 310 decision: no human on the path. Needs ``Idempotency-Key``."""
+    customer_id, person_key = _borrower(principal, svc)
+    requested = (
+        to_fen(positive_yuan(body.requested_limit, field="requested_limit"))
+        if body.requested_limit
+        else None
+    )
+    result = svc.applications.apply(
+        key, customer_id, person_key, body.product_code, now(), requested_limit_fen=requested
+    )
+    return decision_out(result.decision_id, result.decision, result.line_id)
+
+
+def _decision_scope(decision_id: int, svc: Services) -> tuple[Scope, StoredDecision]:
+    stored = svc.applications.decision(decision_id)
+    if stored.customer_id is None:
+        raise Conflict("DECISION_WITHOUT_CUSTOMER", "该记录无客户", "no customer on this decision")
+    with svc.db.read() as conn:
+        county = loan_store.get_customer(conn, stored.customer_id)["county"]
+    return Scope(stored.customer_id, county), stored
+
+
+@router.get("/applications/{decision_id}")
+def get_decision(
+    decision_id: RecordId, principal: PrincipalDep, svc: ServicesDep
+) -> schemas.DecisionOut:
+    """审批结果 The decision, its reasons and reason codes (explanation on request)."""
+    scope, stored = _decision_scope(decision_id, svc)
+    authorize(principal, Action.READ, scope)
+    out = decision_out(decision_id, decision_from_dict(stored.outcome), stored.line_id)
+    return out.model_copy(update={"applied_on": stored.applied_on})
+
+
+@router.post("/applications/{decision_id}/review", status_code=status.HTTP_201_CREATED)
+def request_review(
+    decision_id: RecordId, body: schemas.ReviewIn, principal: PrincipalDep, svc: ServicesDep
+) -> schemas.ReviewOut:
+    """申请人工复核 Refuse a decision made solely by automation: a person will look at it."""
+    scope, _ = _decision_scope(decision_id, svc)
+    authorize(principal, Action.APPLY, scope)
+    if principal.role is not Role.BORROWER:
+        raise Forbidden("FORBIDDEN", "只有申请人本人可以申请复核", "only the applicant may ask")
+    return review_out(svc.applications.request_review(decision_id, body.note, now()))
+
+
+# -- the officer's queue ------------------------------------------------------------------
+
+
+@router.get("/reviews")
+def review_queue(principal: PrincipalDep, svc: ServicesDep) -> list[schemas.ReviewOut]:
+    """复核队列 Open requests: an officer sees their county's."""
+    authorize(principal, Action.HANDLE_REVIEW)
+    county = principal.county if principal.role is Role.OFFICER else None
+    return [review_out(r) for r in svc.applications.reviews(county)]
+
+
+@router.post("/reviews/{review_id}/resolve")
+def resolve_review(
+    review_id: RecordId, body: schemas.ResolveIn, principal: PrincipalDep, svc: ServicesDep
+) -> schemas.ResolveOut:
+    """复核结论 Uphold, or overturn and open a line (limit and band required)."""
+    with svc.db.read() as conn:
+        review = decision_store.get_review(conn, review_id)
+    scope, _ = _decision_scope(review.decision_id, svc)
+    authorize(principal, Action.HANDLE_REVIEW, scope)
+    limit = to_fen(positive_yuan(body.limit, field="limit")) if body.limit else None
+    resolved, line_id = svc.applications.resolve_review(
+        review_id, principal.user_id, body.overturn, body.note, now(), limit, body.band
+    )
+    return schemas.ResolveOut(review=review_out(resolved), line_id=line_id)

@@ -1,0 +1,104 @@
+"""The 310 loan over HTTP: register with an ID, consent, apply, read the decision and its
+reasons, ask for a human review of a decline; authorisation on all of it."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from puhui.api.app import create_app
+from puhui.settings import Settings
+from tests.county import ENCRYPTION_KEY_TEXT, HASH_KEY
+from tests.services.test_applications import BUSINESS_DAY, _resident
+
+
+@pytest.fixture
+def client(county_db, registry_dir, fast_password_hashing):
+    with county_db.write() as conn:
+        county_db.set_business_date(conn, BUSINESS_DAY)
+    settings = Settings(
+        database_url=county_db.url,
+        env="test",
+        models_dir=registry_dir,
+        id_hash_key=HASH_KEY.decode(),
+        encryption_key=ENCRYPTION_KEY_TEXT,
+    )
+    app = create_app(settings)
+    with TestClient(app, base_url="https://testserver") as c:
+        yield c
+    app.state.services.db.dispose()
+
+
+def _sign_up(client, tiny_run, offset, phone, name=None):
+    number, real = _resident(tiny_run, offset)
+    body = {"phone": phone, "password": "Nongmin2026", "name": name or real, "id_number": number}
+    registered = client.post("/api/v1/auth/register", json=body)
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["in_county_register"] is True
+    assert number not in registered.text
+    session = client.post("/api/v1/auth/login", json={"phone": phone, "password": "Nongmin2026"})
+    client.cookies.clear()
+    return {"Authorization": f"Bearer {session.json()['token']}"}
+
+
+def test_apply_over_http_shows_the_apr_and_reasons(client, tiny_run):
+    me = _sign_up(client, tiny_run, 10, "13800002001")
+    consents = client.get("/api/v1/consents", headers=me).json()
+    assert any(c["purpose"] == "credit_scoring" and c["active"] for c in consents)
+    response = client.post(
+        "/api/v1/applications",
+        json={"product_code": "xintai_farmer_line"},
+        headers={**me, "Idempotency-Key": "apply-1"},
+    )
+    assert response.status_code == 201, response.text
+    decision = response.json()
+    assert decision["model_version"] == "county:v0001"
+    if decision["approved"]:
+        assert decision["offer"]["price"]["apr"].endswith("%")
+        assert decision["offer"]["price"]["daily_rate"].endswith("%")
+        line = client.get(f"/api/v1/lines/{decision['line_id']}", headers=me).json()
+        assert line["limit"] == decision["offer"]["limit"]
+    else:
+        assert decision["reasons_zh"]
+        assert decision["human_review_available"]
+    again = client.get(f"/api/v1/applications/{decision['decision_id']}", headers=me).json()
+    assert again["decision_id"] == decision["decision_id"]
+    assert again["reason_codes"] == decision["reason_codes"]
+
+
+def test_a_decline_can_go_to_a_person_and_only_its_owner_may_ask(client, tiny_run):
+    me = _sign_up(client, tiny_run, 11, "13800002002", name="名字不对")
+    other = _sign_up(client, tiny_run, 12, "13800002003")
+    declined = client.post(
+        "/api/v1/applications",
+        json={"product_code": "xintai_farmer_line"},
+        headers={**me, "Idempotency-Key": "apply-2"},
+    ).json()
+    assert declined["approved"] is False
+    assert declined["reason_codes"] == ["REAL_NAME"]
+    decision_id = declined["decision_id"]
+    assert client.get(f"/api/v1/applications/{decision_id}", headers=other).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/applications/{decision_id}/review", json={}, headers=other
+        ).status_code
+        == 403
+    )
+    review = client.post(
+        f"/api/v1/applications/{decision_id}/review", json={"note": "名字填错了"}, headers=me
+    )
+    assert review.status_code == 201
+    assert review.json()["status"] == "open"
+    assert client.get("/api/v1/reviews", headers=me).status_code == 403
+
+
+def test_withdrawing_consent_stops_scoring(client, tiny_run):
+    me = _sign_up(client, tiny_run, 13, "13800002004")
+    assert client.delete("/api/v1/consents/credit_scoring", headers=me).status_code == 204
+    declined = client.post(
+        "/api/v1/applications",
+        json={"product_code": "xintai_farmer_line"},
+        headers={**me, "Idempotency-Key": "apply-3"},
+    ).json()
+    assert declined["reason_codes"] == ["CONSENT"]
+    assert declined["credit_points"] is None
