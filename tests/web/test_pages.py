@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from puhui.idcard import check_char
 from puhui.store import loans as loan_store
 from tests.web.conftest import hidden, web_login
 
@@ -24,6 +25,10 @@ STAFF_PAGES = {
     "/staff/inclusion": {"officer", "risk", "admin", "government"},
 }
 PROTECTED = [*BORROWER_PAGES, "/loans/1", "/loans/1/repay", *STAFF_PAGES, "/staff"]
+
+
+#: A valid identity number that is in no county register of the tests.
+OUTSIDE_ID = "11010519900307123" + check_char("11010519900307123")
 
 
 def draw_form(person, amount: str = "5000", term: str = "12") -> dict[str, str]:
@@ -209,28 +214,28 @@ def test_repay_more_than_the_wallet_holds_says_so(people):
     assert 'data-testid="error-' in response.text
 
 
-def test_register_logs_in_and_explains_bad_input(anonymous):
+def test_register_asks_for_the_id_logs_in_and_explains_bad_input(anonymous):
     tokens = hidden(anonymous.get("/register").text)
-    weak = anonymous.post(
-        "/register",
-        data={"phone": "13700000009", "password": "short", "name": "张三", **tokens},
-    )
+    person = {"phone": "13700000009", "name": "张三", "id_number": OUTSIDE_ID, **tokens}
+    weak = anonymous.post("/register", data={**person, "password": "short"})
     assert weak.status_code == 422
     assert 'data-testid="error-password"' in weak.text
     assert "密码至少 8 位" in weak.text
+    bad_id = anonymous.post(
+        "/register", data={**person, "password": "Nongmin2026", "id_number": OUTSIDE_ID[:-1] + "0"}
+    )
+    assert bad_id.status_code == 422
+    assert 'data-testid="error-id_number"' in bad_id.text
     made = anonymous.post(
-        "/register",
-        data={"phone": "13700000009", "password": "Nongmin2026", "name": "张三", **tokens},
-        follow_redirects=False,
+        "/register", data={**person, "password": "Nongmin2026"}, follow_redirects=False
     )
     assert made.headers["location"] == "/apply"
-    assert "在线审批即将开通" in anonymous.get("/apply").text  # no decision engine: no approval
+    apply_page = anonymous.get("/apply").text
+    assert 'data-testid="consent"' in apply_page  # consent is asked, once, by a tick
+    assert OUTSIDE_ID not in apply_page
     assert anonymous.get("/offer", follow_redirects=False).headers["location"] == "/apply"
     anonymous.cookies.delete("puhui_session")
-    again = anonymous.post(
-        "/register",
-        data={"phone": "13700000009", "password": "Nongmin2026", "name": "张三", **tokens},
-    )
+    again = anonymous.post("/register", data={**person, "password": "Nongmin2026"})
     assert again.status_code == 409
     assert 'data-testid="error-phone"' in again.text
 

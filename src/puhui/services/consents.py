@@ -74,6 +74,12 @@ class Consents:
             )
         return found
 
+    def is_active(self, person_key: str, purpose: Purpose, now: datetime) -> bool:
+        """Whether the person holds an active consent for ``purpose`` at ``now``."""
+        with self.db.read() as conn:
+            held = consent_store.person_consents(conn, person_key)
+        return any(c.purpose is purpose and c.active_at(now) for c in held)
+
     def register(self, who: str, now: datetime) -> Person:
         """Put a person in the registry (encrypted number, masked copy) if not there yet."""
         with facts.import_transaction(self.db) as conn:

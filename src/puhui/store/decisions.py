@@ -265,6 +265,15 @@ def request_review(
     return get_review(conn, review_id)
 
 
+def review_of_decision(conn: Connection, decision_id: int) -> Review | None:
+    row = (
+        conn.execute(select(review_request).where(review_request.c.decision_id == decision_id))
+        .mappings()
+        .first()
+    )
+    return None if row is None else _review(row)
+
+
 def get_review(conn: Connection, review_id: int) -> Review:
     row = (
         conn.execute(select(review_request).where(review_request.c.id == review_id))

@@ -38,6 +38,11 @@ FIELD_OF = {
     "PASSWORD_WEAK": "password",
     "PASSWORD_LONG": "password",
     "CUSTOMER_NAME": "name",
+    "NAME_FORMAT": "name",
+    "ID_FORMAT": "id_number",
+    "ID_REGION": "id_number",
+    "ID_BIRTH_DATE": "id_number",
+    "ID_CHECKSUM": "id_number",
 }
 
 
@@ -103,12 +108,13 @@ def register(
     phone: Annotated[str, Form(max_length=20)] = "",
     password: Annotated[str, Form(max_length=128)] = "",
     name: Annotated[str, Form(max_length=100)] = "",
+    id_number: Annotated[str, Form(max_length=20)] = "",
     form_token: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     check_form_token(request, form_token)
     client = request.client.host if request.client else "-"
     try:
-        svc.accounts.register_borrower(phone, password, name, "farmer", now())
+        svc.onboarding.register(phone, password, name, id_number, now())
         session = svc.accounts.login(phone, password, client, now())
     except PuhuiError as exc:
         field = FIELD_OF.get(exc.code, "form")
