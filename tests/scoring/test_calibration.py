@@ -65,3 +65,17 @@ def test_unknown_method_is_refused() -> None:
     with pytest.raises(ValidationError) as err:
         fit_calibrator([0.0, 1.0], [0, 1], "beta")
     assert err.value.code == "CALIBRATION_INVALID"
+
+
+def test_calibration_never_inverts_the_ranking():
+    """Held-out log-odds that run against the labels (an overfit model on few defaults) must
+    not flip the order: the map stays increasing and the PDs fall to about the base rate."""
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=400)
+    y = (z < -1.2).astype(int)  # defaults where the model said "safe"
+    for method in ("platt", "auto"):
+        calibrator, _ = fit_calibrator(z, y, method=method)
+        pd_ = calibrator.predict(np.sort(z))
+        assert np.all(np.diff(pd_) >= 0)
+    platt, _ = fit_calibrator(z, y, method="platt")
+    assert abs(float(np.mean(platt.predict(z))) - y.mean()) < 0.02

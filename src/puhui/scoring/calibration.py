@@ -94,10 +94,24 @@ class Calibrator:
         )
 
 
+#: Smallest Platt slope: held-out log-odds that run against the labels (a model that learned
+#: nothing, on few defaults) must not turn the ranking upside down — the map stays increasing
+#: and the PDs fall back to (about) the base rate instead.
+MIN_SLOPE = 1e-4
+
+
 def fit_platt(z: npt.ArrayLike, y: npt.ArrayLike) -> Calibrator:
     z = np.asarray(z, dtype=np.float64).reshape(-1, 1)
-    lr = LogisticRegression(C=1e6, max_iter=1000).fit(z, np.asarray(y))
-    return Calibrator("platt", slope=float(lr.coef_[0, 0]), intercept=float(lr.intercept_[0]))
+    y = np.asarray(y)
+    lr = LogisticRegression(C=1e6, max_iter=1000).fit(z, y)
+    slope = float(lr.coef_[0, 0])
+    if slope < MIN_SLOPE:
+        base = float(np.clip(np.mean(y), PD_MIN, 1.0 - PD_MIN))
+        centre = float(np.mean(z))
+        # sigmoid(MIN_SLOPE * (z - centre) + logit(base)): the base rate at the mean log-odds
+        intercept = math.log(base / (1.0 - base)) - MIN_SLOPE * centre
+        return Calibrator("platt", slope=MIN_SLOPE, intercept=intercept)
+    return Calibrator("platt", slope=slope, intercept=float(lr.intercept_[0]))
 
 
 def fit_isotonic(z: npt.ArrayLike, y: npt.ArrayLike) -> Calibrator:
