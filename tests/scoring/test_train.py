@@ -54,6 +54,17 @@ def test_out_of_time_rows_are_the_latest(table: pd.DataFrame, tmp_path: Path) ->
     assert not set(rows["train"]) & set(rows["test"])
 
 
+def test_too_few_defaults_to_validate_is_a_clear_error(table: pd.DataFrame, tmp_path: Path) -> None:
+    config = parse_config(config_dict("people.csv"), tmp_path)
+    rare = table.copy()
+    rare[config.target] = 0
+    rare.loc[rare.index[:3], config.target] = 1
+    with pytest.raises(ValidationError) as err:
+        split_rows(rare, config)
+    assert err.value.code == "DATASET_TOO_FEW_OUTCOMES"
+    assert "3 defaults" in err.value.message_en
+
+
 def test_a_column_named_in_the_config_but_absent_is_named(
     config_file: Path, table: pd.DataFrame
 ) -> None:

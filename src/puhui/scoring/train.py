@@ -114,6 +114,10 @@ def _check_columns(frame: pd.DataFrame, config: TrainingConfig) -> None:
             )
 
 
+#: Fewest rows of each outcome for a split with both outcomes in train and test.
+MIN_CLASS_ROWS = 10
+
+
 def split_rows(frame: pd.DataFrame, config: TrainingConfig) -> dict[str, np.ndarray]:
     """Row positions of ``train``, ``test`` and (with a time column) ``oot``."""
     positions = np.arange(len(frame))
@@ -132,6 +136,16 @@ def split_rows(frame: pd.DataFrame, config: TrainingConfig) -> dict[str, np.ndar
         out["oot"] = np.sort(order[len(frame) - n_oot :])
         positions = np.sort(order[: len(frame) - n_oot])
     target = frame[config.target].to_numpy()[positions]
+    positives = int(np.sum(target == 1))
+    if min(positives, len(target) - positives) < MIN_CLASS_ROWS:
+        raise ValidationError(
+            "DATASET_TOO_FEW_OUTCOMES",
+            f"训练数据中违约样本 {positives} 个、正常样本 {len(target) - positives} 个，"
+            f"每类至少需要 {MIN_CLASS_ROWS} 个才能训练和验证；请扩大样本或延长观察期",
+            f"the training rows hold {positives} defaults and {len(target) - positives} "
+            f"non-defaults; each needs at least {MIN_CLASS_ROWS} to train and validate — "
+            "use a larger population or a longer outcome window",
+        )
     if config.split.test_fraction > 0:
         train, test = train_test_split(
             positions, test_size=config.split.test_fraction, stratify=target,
