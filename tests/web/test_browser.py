@@ -1,20 +1,21 @@
 """The borrower journey in a real browser: Debian's Chromium driven by Playwright (PyPI).
 
 The real server (``puhui serve``) runs in a subprocess on a free port over a SQLite demo county
-in a temporary directory. A phone-sized browser (360×740) walks landing → register → apply →
-offer → draw (the preview shows the APR) → money in the wallet → schedule (APR) → line → repay
-→ statement → messages → log out → log in → log out, saving a screenshot of every step.
+in a temporary directory. A phone-sized browser (360×740) walks landing → register with an
+identity number → consent and apply → the 310 decision and offer → draw (the preview shows the
+APR) → money in the wallet → schedule (APR) → line → repay → statement → messages → log out →
+log in → log out, saving a screenshot of every step.
 
 Measured, printed and written to ``bench/results/web_journey.json``: the steps (page loads and
-form submits) and the seconds from opening the landing page to the money in the wallet. The
-lender's grant of the line stands in for the 310 decision (not built yet) and is timed
-separately. Nothing here asserts on time.
+form submits) and the seconds from opening the landing page to the money in the wallet, the
+310 decision included. Nothing here asserts on time.
 
 Screenshots go to ``test-output/web/`` at the repository root (``PUHUI_TEST_OUTPUT`` overrides).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import socket
@@ -34,8 +35,8 @@ except ImportError:
     pytest.skip("playwright (PyPI) is not installed", allow_module_level=True)
 
 import puhui
-from puhui.api.app import build_services
 from puhui.api.deps import Services
+from puhui.services.wiring import build_services
 from puhui.settings import Settings
 from puhui.store import loans as loan_store
 from puhui.store.users import user_by_phone
@@ -52,6 +53,8 @@ PHONE = "13600000001"
 PASSWORD = "Nongmin2026"
 DRAW_YUAN = "5000"
 SERVER_START_S = 60
+#: The smallest demo county whose lender files hold enough defaults to train the county model.
+DEMO_ARGS = ["--people", "20000", "--applicants", "10", "--days", "3"]
 #: During screenshots the bottom tab bar sits where it is in the page, not over the content.
 SHOT_STYLE = ".tabs { position: static !important; }"
 
@@ -72,11 +75,14 @@ def free_port() -> int:
 class Server:
     base: str
     services: Services
+    #: (name, identity number) of simulated residents not registered yet.
+    identities: list[tuple[str, str]]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``puhui demo`` then ``puhui serve`` on SQLite in a temporary directory."""
+    """``puhui demo`` (a 20,000-household county) then ``puhui serve``, on SQLite in a
+    temporary directory."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     data_dir = tmp_path_factory.mktemp("webdemo")
@@ -89,7 +95,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env.pop("PUHUI_DATABASE_URL", None)
     cli = [sys.executable, "-m", "puhui"]
     subprocess.run(
-        [*cli, "demo", "--loans", "300", "--days", "30"],
+        [*cli, "demo", *DEMO_ARGS, "--no-serve"],
         env=env,
         check=True,
         capture_output=True,
@@ -104,7 +110,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     services = build_services(Settings(data_dir=data_dir, env="development"))
     try:
         _wait_until_up(base, process)
-        yield Server(base, services)
+        with (data_dir / "demo" / "identities.csv").open(encoding="utf-8") as handle:
+            identities = [(row["name"], row["id_number"]) for row in csv.DictReader(handle)]
+        yield Server(base, services, identities)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -197,24 +205,24 @@ def test_borrower_journey_from_landing_to_money_and_back(server: Server, browser
     page.click("[data-testid=start]")
     page.wait_for_url("**/register")
     journey.step("register", "load")
+    name, id_number = server.identities[0]
     page.fill("#phone", PHONE)
     page.fill("#password", PASSWORD)
-    page.fill("#name", "刘小麦")
+    page.fill("#name", name)
+    page.fill("#id_number", id_number)
     page.click("[data-testid=register-submit]")
     page.wait_for_url("**/apply")
-    assert page.is_visible("[data-testid=apply-pending]")  # no decision engine: no approval
-    journey.step("apply-pending", "submit")
-
-    grant_started = time.perf_counter()
-    customer_id = _lender_grants_a_line(server.services)
-    grant_s = time.perf_counter() - grant_started
-
-    page.click("[data-testid=apply-refresh]")
-    page.wait_for_selector("[data-testid=apply-granted]")
-    journey.step("apply-granted", "load")
-    page.click("[data-testid=see-offer]")
-    page.wait_for_url("**/offer")
-    journey.step("offer", "load")
+    journey.step("apply", "submit")
+    if page.is_visible("[data-testid=consent]"):  # demo residents consented at the window
+        page.check("[data-testid=consent]")
+    page.click("[data-testid=apply-submit]")
+    page.wait_for_url("**/offer?decision=*")
+    journey.step("offer", "submit")
+    if page.is_visible("[data-testid=decision-declined]"):
+        pytest.fail(f"the demo model declined {name}: {page.inner_text('main')}")
+    assert page.is_visible("[data-testid=decision-approved]")
+    assert "年化" in page.inner_text("main")
+    customer_id = _customer_of(server.services, PHONE)
     page.click("text=去借款")
     page.wait_for_url("**/draw?line=*")
     journey.step("draw", "load")
@@ -281,19 +289,15 @@ def test_borrower_journey_from_landing_to_money_and_back(server: Server, browser
     assert errors == []  # no script, CSP or resource errors on any page
     context.close()
 
-    _report(journey, to_money, seconds_to_money, grant_s, len(preview_requests), browser)
+    _report(journey, to_money, seconds_to_money, len(preview_requests), browser)
 
 
-def _lender_grants_a_line(services: Services) -> int:
-    """The lender grants the new borrower a line (stand-in for the 310 decision)."""
+def _customer_of(services: Services, phone: str) -> int:
     with services.db.read() as conn:
-        found = user_by_phone(conn, PHONE)
+        found = user_by_phone(conn, phone)
     assert found is not None
     customer_id = found[0].customer_id
     assert customer_id is not None
-    services.lending.grant_line(
-        f"e2e-grant-{customer_id}", customer_id, "xintai_farmer_line", "30000", "A"
-    )
     return customer_id
 
 
@@ -301,7 +305,6 @@ def _report(
     journey: Journey,
     to_money: list[dict[str, object]],
     seconds_to_money: float,
-    grant_s: float,
     previews: int,
     browser: Browser,
 ) -> None:
@@ -313,14 +316,14 @@ def _report(
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "browser": f"chromium {browser.version} headless",
         "viewport": "360x740",
-        "database": "sqlite (puhui demo --loans 300 --days 30)",
+        "database": f"sqlite (puhui demo {' '.join(DEMO_ARGS)})",
+        "decision": "310: consent, features on demand, county model, policy",
         "steps_to_money": loads + submits,
         "page_loads_to_money": loads,
         "form_submits_to_money": submits,
         "htmx_preview_requests": previews,
-        "fields_typed": 4,
+        "fields_typed": 5,
         "seconds_to_money": round(seconds_to_money, 2),
-        "lender_grant_seconds": round(grant_s, 3),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "steps": journey.steps,
     }
@@ -328,8 +331,8 @@ def _report(
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(
         f"\nweb journey: {result['steps_to_money']} steps ({loads} page loads, {submits} form "
-        f"submits, {previews} htmx previews, 4 fields typed) and {seconds_to_money:.2f} s from "
-        f"the landing page to money in the wallet (the lender's grant took {grant_s:.3f} s); "
+        f"submits, {previews} htmx previews, 5 fields typed) and {seconds_to_money:.2f} s from "
+        f"the landing page to money in the wallet; "
         f"screenshots in {journey.shots}; figures in {path}"
     )
 

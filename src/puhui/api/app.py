@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request, Response
 
 from puhui import __version__
 from puhui.api import errors
-from puhui.api.deps import Services
 from puhui.api.routers import (
     applications,
     auth,
@@ -22,20 +21,11 @@ from puhui.api.routers import (
     stats,
 )
 from puhui.api.schemas import ERROR_RESPONSES
-from puhui.decision import load_policy
 from puhui.logs import configure, log_event
-from puhui.products import load_catalogue
-from puhui.scoring.registry import ModelRegistry
-from puhui.services.accounts import Accounts
-from puhui.services.applications import Applications
-from puhui.services.consents import Consents
-from puhui.services.features import FeatureStore
-from puhui.services.lending import Lending
-from puhui.services.onboarding import Onboarding
 from puhui.services.reminders import reminder_service
 from puhui.services.risk import risk_service
+from puhui.services.wiring import build_services
 from puhui.settings import Settings, get_settings
-from puhui.store.db import Database
 from puhui.web import mount as web_pages
 
 API_PREFIX = "/api/v1"
@@ -51,34 +41,6 @@ SECURITY_HEADERS = {
     ),
     "Cache-Control": "no-store",
 }
-
-
-def build_services(settings: Settings) -> Services:
-    db = Database(settings.resolved_database_url)
-    catalogue = load_catalogue(settings.catalogue_path)
-    keyer, vault = settings.identity_keys()
-    lending = Lending(db, catalogue, settings.servicing_policy())
-    accounts = Accounts(db)
-    consents = Consents(db, keyer, vault)
-    features = FeatureStore(db, keyer)
-    return Services(
-        settings=settings,
-        db=db,
-        lending=lending,
-        accounts=accounts,
-        consents=consents,
-        features=features,
-        onboarding=Onboarding(db, accounts, consents, settings.county_name),
-        applications=Applications(
-            db,
-            catalogue,
-            load_policy(catalogue, settings.policy_path),
-            lending,
-            features,
-            ModelRegistry(settings.resolved_models_dir),
-            settings.model_name,
-        ),
-    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

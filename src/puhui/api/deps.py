@@ -9,7 +9,6 @@ act for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -18,14 +17,8 @@ from sqlalchemy import select
 
 from puhui.api.authz import Principal, Role, Scope
 from puhui.errors import Forbidden, NotFound, ValidationError
-from puhui.services.accounts import Accounts, Unauthenticated
-from puhui.services.applications import Applications
-from puhui.services.consents import Consents
-from puhui.services.features import FeatureStore
-from puhui.services.lending import Lending
-from puhui.services.onboarding import Onboarding
-from puhui.settings import Settings
-from puhui.store.db import Database
+from puhui.services.accounts import Unauthenticated
+from puhui.services.wiring import Services
 from puhui.store.idempotency import check_key
 from puhui.store.tables import credit_line, customer, loan
 
@@ -36,20 +29,6 @@ RecordId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID, description="record id")]
 SESSION_COOKIE = "puhui_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-@dataclass
-class Services:
-    """Everything a request handler may use; built once per process by ``create_app``."""
-
-    settings: Settings
-    db: Database
-    lending: Lending
-    accounts: Accounts
-    consents: Consents
-    features: FeatureStore
-    onboarding: Onboarding
-    applications: Applications
 
 
 def services(request: Request) -> Services:

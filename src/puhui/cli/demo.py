@@ -1,50 +1,51 @@
-"""``puhui demo`` — a demo county book on the embedded SQLite default, closed day by day."""
+"""``puhui demo`` — a simulated county run through the whole platform, then (optionally) served."""
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import date, timedelta
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import func, select
 
-from puhui.cli._shared import console, database, settings, yuan_text
+from puhui.cli._shared import console, settings
 
-DEMO_START = date(2026, 1, 15)
+STEP_LABELS = {
+    "simulate": "模拟县域数据 simulate the county",
+    "import": "导入合作方数据 import partner files",
+    "features": "构建特征 build features",
+    "model": "训练县域模型 train the county model",
+    "applications": "在线申请 310 decisions",
+    "days": "日终与风险监测 day close and risk run",
+}
 
 
 def demo(
-    loans: Annotated[int, typer.Option(help="Borrowers in the demo book")] = 2_000,
-    days: Annotated[int, typer.Option(help="Business days to close after opening")] = 120,
-    seed: Annotated[int, typer.Option(help="Random seed of the synthetic book")] = 2026,
+    people: Annotated[int, typer.Option(help="Households in the simulated county")] = 20_000,
+    applicants: Annotated[int, typer.Option(help="Residents who apply online")] = 120,
+    days: Annotated[int, typer.Option(help="Business days to close afterwards")] = 45,
+    seed: Annotated[int, typer.Option(help="Random seed of the county")] = 7,
     fresh: Annotated[
-        bool, typer.Option("--fresh/--keep", help="Start from an empty database")
+        bool, typer.Option("--fresh/--keep", help="Start from an empty SQLite database")
     ] = True,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the pages and API afterwards")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve")] = 8000,
 ) -> None:
-    """演示 Open a demo book of loans in SQLite and close business days, then show the books.
+    """演示县 Simulate a county, import it with consent, build features, train and promote the
+    county model, let residents apply online (real 310 decisions), draw, and close days."""
+    from puhui.services.demo import DEMO_DAY, PASSWORD, build_demo
 
-    The book is synthetic (every product, method and basis; drawn over the month before
-    2026-01-15); the end-of-day batch then accrues, auto-debits, ages and classifies it.
-    """
-    from puhui.products import load_catalogue
-    from puhui.store.bulk import open_book, synthetic_book
-    from puhui.store.eod import run_through
-    from puhui.store.ledger import trial_balance, verify
-    from puhui.store.tables import loan
-
-    if loans < 1 or days < 0:
-        raise typer.BadParameter("--loans must be ≥ 1 and --days ≥ 0")
+    if not 1_000 <= people <= 2_000_000 or not 0 <= applicants <= 5_000 or not 0 <= days <= 400:
+        raise typer.BadParameter(
+            "--people must be 1,000–2,000,000, --applicants 0–5,000 and --days 0–400"
+        )
     cfg = settings()
     if fresh and cfg.database_url is None:
         db_file = cfg.data_dir / "puhui.db"
         for suffix in ("", "-wal", "-shm"):
             db_file.with_name(db_file.name + suffix).unlink(missing_ok=True)
-    db = database()
-    db.upgrade(DEMO_START)
-    catalogue = load_catalogue(cfg.catalogue_path)
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -52,66 +53,46 @@ def demo(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as bar:
-        task = bar.add_task("建账 opening the book", total=loans)
-        open_book(
-            db,
-            catalogue,
-            synthetic_book(
-                catalogue,
-                loans,
-                seed,
-                wallet_share=0.5,
-                spread_before=DEMO_START,
-                payer_share=0.93,
-            ),
-            batch_size=5_000,
-            progress=lambda done: bar.update(task, completed=done),
+        tasks: dict[str, int] = {}
+
+        def step(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(STEP_LABELS.get(name, name), total=max(total, 1))
+            bar.update(tasks[name], completed=done, total=max(total, 1))
+
+        report = build_demo(
+            cfg, people=people, applicants=applicants, days=days, seed=seed, step=step
         )
-        day_task = bar.add_task("日终 end of day", total=days)
-        run_through(
-            db,
-            DEMO_START + timedelta(days=days - 1),
-            cfg.servicing_policy(),
-            on_day=lambda _report: bar.advance(day_task),
-        )
-    with db.read() as conn:
-        by_class = Counter(
-            dict(
-                conn.execute(
-                    select(loan.c.asset_class, func.sum(loan.c.principal_outstanding_fen))
-                    .where(loan.c.status.in_(("active", "overdue")))
-                    .group_by(loan.c.asset_class)
-                ).all()
-            )
-        )
-        by_status = Counter(
-            dict(conn.execute(select(loan.c.status, func.count()).group_by(loan.c.status)).all())
-        )
-        lines = trial_balance(conn)
-        entries, problems = verify(conn)
-        open_day = db.business_date(conn)
-    table = Table(title=f"贷款五级分类 Portfolio by class on {open_day - timedelta(days=1)}")
-    table.add_column("分类 class")
-    table.add_column("余额 outstanding", justify="right")
-    total = sum(by_class.values()) or 1
-    labels = {
-        "normal": "正常",
-        "special_mention": "关注",
-        "substandard": "次级",
-        "doubtful": "可疑",
-        "loss": "损失",
-    }
-    for key, label in labels.items():
-        table.add_row(f"{label} {key}", yuan_text(int(by_class.get(key, 0))))
-    npl = sum(by_class.get(k, 0) for k in ("substandard", "doubtful", "loss"))
-    console.print(table)
+    summary = Table(title=f"演示县 Demo county — business days from {DEMO_DAY}", show_header=False)
+    auc = f"{report.model_test_auc:.3f}" if report.model_test_auc is not None else "-"
+    for label, value in (
+        ("户数 households", f"{report.county_households:,}"),
+        ("导入记录 facts imported", f"{report.facts_imported:,}"),
+        ("授权 scoring consents", f"{report.consents:,}"),
+        ("特征快照 feature snapshots", f"{report.feature_snapshots:,}"),
+        ("冠军模型 champion model", f"{report.model_version} (test AUC {auc})"),
+        ("在线申请 applications", f"{report.applicants}"),
+        ("获批 approved", f"{report.approved}"),
+        ("拒绝原因 declines by first reason", str(report.declined_reasons or "-")),
+        ("借据 loans drawn", f"{report.loans}"),
+        ("日终天数 days closed", f"{report.days_closed}"),
+    ):
+        summary.add_row(label, value)
+    console.print(summary)
+    logins = Table(title=f"演示账号 Demo logins (password {PASSWORD})")
+    for column in ("phone 手机号", "role 角色", "name 姓名"):
+        logins.add_column(column)
+    for phone, role, name in report.logins:
+        logins.add_row(phone, role, name)
+    console.print(logins)
     console.print(
-        f"借据 loans: {dict(by_status)}；不良率 NPL ratio {npl / total:.2%}；"
-        f"总账 {entries} 笔凭证，借方 {yuan_text(sum(x.debit_fen for x in lines))} = "
-        f"贷方 {yuan_text(sum(x.credit_fen for x in lines))}；"
-        + ("哈希链完整 hash chain intact" if not problems else f"[red]{len(problems)} 处问题[/]")
+        f"Try registering a simulated resident yourself: {report.identities_file}\n"
+        f"数据库 database: {cfg.resolved_database_url}"
     )
-    console.print(f"数据库 database: {db.url}")
+    if serve_after:
+        from puhui.cli.serve import serve
+
+        serve(port=port)
 
 
 def register(root: typer.Typer) -> None:

@@ -9,20 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from puhui.api.app import build_services
-from puhui.api.deps import Services
 from puhui.errors import Conflict
+from puhui.services.demo import PASSWORD, STAFF
+from puhui.services.wiring import Services, build_services
 from puhui.settings import get_settings
 
-PASSWORD = "Puhui2026demo"
 COUNTY = "新泰市"
-BORROWER = ("13700000001", "王大山", "羊流镇")
-STAFF = (
-    ("13900000001", "officer", "李信贷", COUNTY),
-    ("13900000002", "risk", "赵风控", ""),
-    ("13900000003", "admin", "钱管理", ""),
-    ("13900000004", "government", "孙科长", COUNTY),
-)
+#: A borrower whose line was granted at the cooperative window (no online decision).
+BORROWER = ("13800000001", "王大山", "羊流镇")
 
 
 def add_demo_users(svc: Services) -> list[tuple[str, str]]:
@@ -37,8 +31,9 @@ def add_demo_users(svc: Services) -> list[tuple[str, str]]:
     except Conflict as exc:
         if exc.code != "USER_EXISTS":
             raise
-    for staff_phone, role, staff_name, county in STAFF:
+    for staff_phone, role, staff_name, in_county in STAFF:
         try:
+            county = COUNTY if in_county else ""
             svc.accounts.add_staff(staff_phone, PASSWORD, role, staff_name, county, at)
         except Conflict as exc:
             if exc.code != "USER_EXISTS":
