@@ -141,3 +141,32 @@ def db(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The partner files of the tiny simulated county (``tests/county.py``), made once."""
+    from tests.county import generate_tiny
+
+    return generate_tiny(tmp_path_factory.mktemp("county") / "xintai")
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def county_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tiny_run: Path
+) -> Iterator[Database]:
+    """A database holding the tiny county, everyone consenting (the tests of one module share
+    it, so they only add to it: a test that must start empty uses ``db``)."""
+    from tests.county import import_with_consent
+
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("county-db") / "puhui.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        server: PgServer = request.getfixturevalue("pg_server")
+        url = server.url(server.create(template=request.getfixturevalue("pg_template")))
+    database = Database(url)
+    import_with_consent(database, tiny_run)
+    yield database
+    database.dispose()

@@ -173,3 +173,12 @@ def test_ledger_verify_fails_on_tampering(cli, tmp_path):
     code, out, _ = cli("ledger", "verify")
     assert code == 3
     assert "entry #2" in out
+
+
+def test_running_main_again_registers_each_group_once(cli):
+    from puhui.cli import app
+
+    cli("--help")
+    groups = len(app.registered_groups) + len(app.registered_commands)
+    cli("--help")
+    assert len(app.registered_groups) + len(app.registered_commands) == groups

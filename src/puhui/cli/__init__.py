@@ -7,6 +7,7 @@ sentence and exits with status 2 (1 for an internal error); no stack trace reach
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import typer
@@ -41,7 +42,10 @@ _GROUPS = (
 )
 
 
+@functools.cache
 def _register() -> None:
+    """Add the command groups once: ``main`` may run many times in one process (tests), and a
+    second registration would stack every group again."""
     import importlib
 
     for module_name in _GROUPS:
