@@ -8,7 +8,9 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from sqlalchemy import update
 
+from puhui.cli import main
 from puhui.data.consent import Channel, Purpose, parse_scope
 from puhui.decision import load_policy
 from puhui.errors import Conflict
@@ -19,8 +21,9 @@ from puhui.services.applications import Applications
 from puhui.services.features import FeatureStore
 from puhui.services.lending import Lending
 from puhui.services.onboarding import Onboarding
-from puhui.settings import Settings
+from puhui.settings import Settings, get_settings
 from puhui.store import decisions as decision_store
+from puhui.store.tables import decision_record
 from tests.county import NOW, consents, keyer
 
 CATALOGUE = load_catalogue()
@@ -102,6 +105,46 @@ def test_apply_decides_stores_and_replays(bank, tiny_run, county_db):
     assert again.decision_id == result.decision_id
     with county_db.read() as conn:
         assert len(decision_store.decisions_of(conn, done.user.person_key)) == 1
+
+
+def test_decision_show_and_replay_from_the_command_line(
+    bank, tiny_run, county_db, registry_dir, monkeypatch, capsys
+):
+    apps, onboarding = bank
+    done, _ = _register(onboarding, tiny_run, 5, "13800001005")
+    result = apps.apply(
+        "cli-1", done.user.customer_id, done.user.person_key, "xintai_farmer_line", NOW
+    )
+    monkeypatch.setenv("PUHUI_DATABASE_URL", county_db.engine.url.render_as_string(False))
+    monkeypatch.setenv("PUHUI_MODELS_DIR", str(registry_dir))
+    get_settings.cache_clear()
+    try:
+        number = str(result.decision_id)
+        assert main(["decision", "show", number]) == 0
+        shown = capsys.readouterr().out
+        assert "SCORE" in shown
+        assert "county:v0001" in shown
+        assert main(["decision", "replay", number]) == 0
+        assert "replayed identically" in capsys.readouterr().out
+        # a stored outcome that no longer follows from its inputs is caught and shown
+        stored = apps.decision(result.decision_id)
+        points = stored.outcome["credit_points"]
+        altered = stored.outcome_text.replace(
+            f'"credit_points": {points}', f'"credit_points": {points + 1}'
+        )
+        assert altered != stored.outcome_text
+        with county_db.write() as conn:
+            conn.execute(
+                update(decision_record)
+                .where(decision_record.c.id == result.decision_id)
+                .values(outcome=altered)
+            )
+        assert main(["decision", "replay", number]) == 3
+        assert f'+ "credit_points": {points}' in capsys.readouterr().out
+        assert main(["decision", "replay", "987654"]) == 2
+        assert "DECISION_NOT_FOUND" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
 
 
 def test_wrong_name_declines_on_real_name_without_scoring(bank, tiny_run):

@@ -39,6 +39,7 @@ _GROUPS = (
     "puhui.cli.data",
     "puhui.cli.features",
     "puhui.cli.risk",
+    "puhui.cli.decision",
 )
 
 
