@@ -24,6 +24,7 @@ from puhui.store.db import Database
 PG_ADMIN_URL = os.environ.get(
     "PUHUI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+PG_TEST_OPTIONS = "?options=-c%20synchronous_commit%3Doff"
 FIRST_DAY = date(2026, 1, 15)
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -66,7 +67,9 @@ class PgServer:
         self.prefix = f"puhui_t{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
     def url(self, name: str) -> str:
-        return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        # Commits need not wait for the WAL flush here: a throwaway test database is never
+        # recovered after an OS crash, and a killed process loses nothing it committed.
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}" + PG_TEST_OPTIONS
 
     def create(self, template: str | None = None) -> str:
         name = f"{self.prefix}_{len(self.created)}"

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 
 from puhui.errors import ValidationError
 from puhui.loans import Loan, LoanStatus, ServicingPolicy, close_day
@@ -131,7 +131,7 @@ def _clone(db_url: str, tmp_path: Path, pg_server: object | None, name: str) -> 
         target = tmp_path / f"{name}.db"
         shutil.copy(source, target)
         return f"sqlite:///{target}"
-    source_name = db_url.rsplit("/", 1)[1]
+    source_name = make_url(db_url).database
     return pg_server.url(pg_server.create(template=source_name))  # type: ignore[attr-defined]
 
 
