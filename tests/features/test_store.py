@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from puhui.data.folder import facts_from_folder
-from puhui.errors import ValidationError
+from puhui.errors import Conflict, ValidationError
 from puhui.features.build import compute_features
 from puhui.features.catalogue import FEATURE_NAMES, GROUP_COLUMNS, PROTECTED_COLUMNS
 from puhui.services.features import FeatureStore
@@ -114,3 +114,15 @@ def test_a_training_table_needs_its_whole_label_window(county_db, tmp_path, as_o
     with pytest.raises(ValidationError) as caught:
         _store(county_db).training_table(as_of, NOW, tmp_path / "t.parquet")
     assert caught.value.code == code
+
+
+def test_a_build_with_nobody_consenting_says_so_and_writes_nothing(db, tiny_run):
+    from tests.county import importer
+
+    importer(db).import_run(tiny_run, NOW)  # facts of people without a scoring consent
+    with pytest.raises(Conflict) as err:
+        _store(db).build(AS_OF, NOW)
+    assert err.value.code == "FEATURES_NOBODY_CONSENTED"
+    assert "grant-all" in err.value.message_en
+    with db.read() as conn:
+        assert snapshot_store.snapshot_count(conn) == 0

@@ -27,7 +27,7 @@ from puhui.data.consent import require_scoring, scoring_scopes
 from puhui.data.files import read_file
 from puhui.data.identity import PersonKeyer
 from puhui.data.sources import SOURCES, Kind
-from puhui.errors import NotFound, ValidationError
+from puhui.errors import Conflict, NotFound, ValidationError
 from puhui.features.asof import last_complete_month, month_start
 from puhui.features.build import FeatureTable, compute_features
 from puhui.features.catalogue import FEATURE_NAMES, FEATURE_VERSION
@@ -106,6 +106,15 @@ class FeatureStore:
         if out is not None:
             _table_format(out)
         table, _, refused, last_batch = self._compute(as_of, now)
+        if table.features.empty:
+            raise Conflict(
+                "FEATURES_NOBODY_CONSENTED",
+                f"没有任何人持有有效的信用评估授权（已登记 {refused} 人），无法构建特征；"
+                "请先登记授权（puhui data consents grant 或 grant-all）",
+                f"nobody holds an active credit-scoring consent ({refused} registered), so there "
+                "are no features to build; record consents first (puhui data consents grant "
+                "or grant-all)",
+            )
         with fact_store.import_transaction(self.db) as conn:
             build_id = snapshot_store.replace_build(
                 conn,
