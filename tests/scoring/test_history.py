@@ -23,7 +23,17 @@ def scorer(gbm: GBMCreditModel) -> Scorer:
 
 
 def test_rescoring_appends_only_when_features_change(scorer: Scorer, tmp_path: Path) -> None:
-    history: ScoreHistory = JsonlScoreHistory(tmp_path / "scores.jsonl")
+    check_the_port(scorer, JsonlScoreHistory(tmp_path / "scores.jsonl"))
+
+
+def test_the_database_history_keeps_the_same_contract(scorer: Scorer, db) -> None:
+    from puhui.store.scores import SqlScoreHistory
+
+    with db.write() as conn:
+        check_the_port(scorer, SqlScoreHistory(conn))
+
+
+def check_the_port(scorer: Scorer, history: ScoreHistory) -> None:
     _, appended = rescore(scorer, history, "p-1", PERSON, date(2026, 11, 1))
     assert appended
     _, appended = rescore(scorer, history, "p-1", dict(PERSON), date(2026, 11, 2))
