@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from puhui.errors import Forbidden
+from puhui.errors import Forbidden, ValidationError
 from puhui.services.features import FeatureStore
 from puhui.store import features as snapshot_store
 from tests.county import AS_OF, NOW, consents, keyer
@@ -46,3 +46,30 @@ def test_person_features_need_a_scoring_consent(county_db):
     with pytest.raises(Forbidden) as err:
         store.person_features(person_key, date(2019, 9, 1), NOW)
     assert err.value.code == "CONSENT_REQUIRED"
+
+
+def test_features_of_many_equal_each_persons_own_and_leave_out_the_unconsented(county_db):
+    from puhui.data.consent import Purpose
+    from puhui.services.features import MAX_PERSONS_PER_CALL
+
+    store = FeatureStore(county_db, keyer())
+    with county_db.read() as conn:
+        everyone = sorted(snapshot_store.persons_of_build(conn, None))
+    withdrawn = everyone[-1]
+    consents(county_db).withdraw(withdrawn, Purpose.CREDIT_SCORING, NOW)
+    wanted = [*everyone[1:-1:41], withdrawn, "no-such-person"]
+    many = store.features_of(wanted, AS_OF, NOW)
+    assert sorted(many) == sorted(wanted[:-2])  # no consent, no features: never computed
+    for person_key, features in many.items():
+        alone = store.person_features(person_key, AS_OF, NOW)
+        assert list(features) == list(alone.features)
+        np.testing.assert_allclose(
+            _vector(snapshot_store.Snapshot(person_key, AS_OF, 0, features)),
+            _vector(alone),
+            rtol=1e-12,
+            equal_nan=True,
+        )
+    assert store.features_of(wanted, AS_OF, NOW) == many  # the same facts, the same numbers
+    with pytest.raises(ValidationError) as err:
+        store.features_of([f"p{i}" for i in range(MAX_PERSONS_PER_CALL + 1)], AS_OF, NOW)
+    assert err.value.code == "TOO_MANY_PERSONS"

@@ -102,3 +102,32 @@ def test_eod_runs_the_risk_run_and_enqueues_reminders(cli):
     code, out, _ = cli("remind", "--date", "2026-02-16", "--no-send")
     assert code == 0
     assert "提醒 1" in out
+
+
+def test_rescore_without_a_champion_exits_2_with_a_sentence(cli):
+    code, out, err = cli("risk", "rescore", "--date", "2026-01-15")
+    assert code == 2
+    assert "MODEL_NO_CHAMPION" in err
+    assert "train and promote one first" in err
+    assert "Traceback" not in out + err
+    code, out, err = cli("eod", "--date", "2026-01-31")
+    assert code == 0, err
+    assert "月末未重新评分" in out  # the month end closes, and says it did not re-score
+
+
+def test_rescore_and_the_month_end_close_use_the_champion(cli, tmp_path):
+    from tests.models import train_county_model
+
+    train_county_model(tmp_path / "models")  # PUHUI_DATA_DIR/models: the default registry
+    code, out, err = cli("risk", "rescore", "--date", "2026-01-15")
+    assert code == 0, err
+    assert "county:v0001" in out
+    # the one customer was added at the window without a person key: nobody to re-score
+    assert "holders 0" in out
+    code, out, err = cli("risk", "rescore", "--date", "2026-01-16")
+    assert code == 2
+    assert "RESCORE_DATE_AHEAD" in err
+    code, out, err = cli("eod", "--date", "2026-01-31")
+    assert code == 0, err
+    assert "重新评分 0，分数变化 0" in out
+    assert "月末未重新评分" not in out

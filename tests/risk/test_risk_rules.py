@@ -9,6 +9,7 @@ import pytest
 
 from puhui.risk import DayInput, evaluate_day, load_rules
 from puhui.risk.evaluate import DPD_COLUMNS
+from puhui.risk.events import score_update
 from tests.risk.helpers import ev, frame, month_end, monthly, months_back, split
 
 RULES = load_rules()
@@ -175,6 +176,32 @@ def test_a_small_score_move_only_rescores():
     alerts = run([ev("score_update", ON, score_old=700, score_new=690)])
     assert rules_of(alerts) == {"rescore"}
     assert run([ev("score_update", ON, score_old=700, score_new=700)]).empty
+
+
+def test_a_rescore_event_is_valid_deterministic_and_raises_the_score_rules():
+    key = "ab" * 32  # a person key: 64 hex characters
+    made = {
+        "customer_id": 5,
+        "line_id": 8,
+        "model_version": "county:v0001",
+        "features_sha256": "f" * 64,
+    }
+    event = score_update(key, ON, 700, 610, **made)
+    assert score_update(key, ON, 700, 610, **made) == event  # the same re-score, the same id
+    others = [
+        score_update(key, ON, 700, 620, **made),
+        score_update(key, ON + timedelta(days=1), 700, 610, **made),
+        score_update(key, ON, 700, 610, **{**made, "features_sha256": "e" * 64}),
+        score_update(key, ON, 700, 610, **{**made, "model_version": "county:v0002"}),
+    ]
+    assert len({event["event_id"], *(o["event_id"] for o in others)}) == 5
+    alerts = run([event])
+    assert rules_of(alerts) == {"score_drop", "rescore"}
+    assert set(alerts["line_id"]) == {8}
+    assert set(alerts["alert_key"]) == {
+        f"score_drop:{event['event_id']}",
+        f"rescore:{event['event_id']}",
+    }
 
 
 def test_alerts_carry_severity_reasons_and_evidence():

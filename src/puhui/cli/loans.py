@@ -291,16 +291,18 @@ def schedule_show(
 def eod(
     day: Annotated[str, typer.Option("--date", help="Close business days through this date")],
 ) -> None:
-    """日终 End of day: accrue, auto-debit, age, classify, write off, expire lines; then the
-    day's risk run and the next day's repayment reminders.
+    """日终 End of day: accrue, auto-debit, age, classify, write off, expire lines; at a month
+    end re-score line holders (champion model); then the day's risk run and the next day's
+    repayment reminders.
 
     Catches up every open business day through --date, in order; a date already closed is a
     no-op. Safe to rerun after a crash.
     """
     from datetime import UTC, datetime
 
-    from puhui.services.day_close import ClosedDay, close_through
+    from puhui.services.day_close import ClosedDay, close_through, is_month_end
     from puhui.services.reminders import reminder_service
+    from puhui.services.rescoring import rescoring_service
     from puhui.services.risk import risk_service
 
     target = parse_date(day)
@@ -309,6 +311,8 @@ def eod(
     policy = cfg.servicing_policy()
     risk = risk_service(cfg, db)
     reminders = reminder_service(cfg, db)
+    rescoring = rescoring_service(cfg, db)
+    champion = rescoring.has_champion()
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -337,6 +341,16 @@ def eod(
                 f"核销 {report.loans_written_off} 笔；"
                 f"关闭额度 {report.lines_closed}；拨备变动 {yuan_text(report.provision_change_fen)}"
                 + (f"；跳过已完成 {report.skipped_chunks} 块" if report.skipped_chunks else "")
+                + (
+                    f"；重新评分 {closed.rescore.recorded}，分数变化 {closed.rescore.score_updates}"
+                    if closed.rescore is not None
+                    else ""
+                )
+                + (
+                    f"；月末未重新评分：尚无冠军模型 {cfg.model_name} (no champion model)"
+                    if not champion and is_month_end(report.business_date)
+                    else ""
+                )
                 + f"；预警 {closed.risk.alerts_new}，处置 {closed.risk.actions_applied}；"
                 f"提醒 {closed.reminders.reminders}"
             )
@@ -348,6 +362,7 @@ def eod(
             risk,
             reminders,
             lambda: datetime.now(UTC),
+            rescoring=rescoring if champion else None,
             chunk_loans=cfg.eod_chunk_loans,
             progress=on_progress,
             on_day=on_day,

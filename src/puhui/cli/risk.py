@@ -1,4 +1,5 @@
-"""Risk commands: ``risk run | alerts | reverse | train-model``, ``events import``, ``remind``."""
+"""Risk commands: ``risk run | rescore | alerts | reverse | train-model``, ``events import``,
+``remind``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from puhui.cli._shared import console, database, parse_date, settings
 from puhui.errors import ValidationError
@@ -42,6 +44,40 @@ def run(day: Annotated[str, typer.Option("--date", help="Business date YYYY-MM-D
         f"预警 alerts {result.alerts_raised}（新 new {result.alerts_new}），"
         f"处置 actions {result.actions_applied}（跳过 skipped {result.actions_skipped}）"
     )
+
+
+@risk_app.command("rescore")
+def rescore(day: Annotated[str, typer.Option("--date", help="Business date YYYY-MM-DD")]) -> None:
+    """重新评分 Re-score, with the champion model, everyone holding a credit line whose
+    features as of --date changed; each moved score becomes a score_update event of that day
+    (safe to rerun). The day close does this itself at every month end."""
+    from puhui.services.rescoring import rescoring_service
+
+    on = parse_date(day)
+    service = rescoring_service(settings(), database())
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("重新评分 re-scoring", total=None)
+        result = service.run(
+            on, _now(), lambda _step, done, total: bar.update(task, completed=done, total=total)
+        )
+    console.print(
+        f"[green]✓[/] {result.business_date}: 模型 model {result.model_version}；"
+        f"持有额度 holders {result.holders}，重新评分 re-scored {result.recorded}，"
+        f"分数变化 score updates {result.score_updates}，特征未变 unchanged {result.unchanged}，"
+        f"未授权未评分 no consent {result.not_consented}"
+    )
+    if result.score_updates:
+        console.print(
+            f"分数变化由当日风险检查处置 the day's risk run acts on them: "
+            f"puhui risk run --date {result.business_date}（日终时自动 done by puhui eod）"
+        )
 
 
 @risk_app.command("alerts")

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -232,6 +233,40 @@ def validate(records: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFram
         "string"
     )
     return out[list(EVENT_FIELDS)]
+
+
+def score_update(
+    person_key: str,
+    on: date,
+    score_old: int,
+    score_new: int,
+    *,
+    customer_id: int | None,
+    line_id: int | None,
+    model_version: str,
+    features_sha256: str,
+) -> dict[str, object]:
+    """A re-score as a ``score_update`` event (a record for :func:`validate`).
+
+    The id is derived from everything that makes the re-score what it is — person, day, model,
+    features, both scores — so producing the same re-score again gives the same id (a replay,
+    skipped on intake) and a different re-score never reuses one.
+    """
+    basis = (
+        f"{person_key}|{on.isoformat()}|{model_version}|{features_sha256}|{score_old}|{score_new}"
+    )
+    digest = hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
+    return {
+        "event_id": f"rescore:{on.isoformat()}:{person_key}:{digest}",
+        "kind": EventKind.SCORE_UPDATE.value,
+        "occurred_on": on.isoformat(),
+        "person_key": person_key,
+        "customer_id": customer_id,
+        "line_id": line_id,
+        "score_old": score_old,
+        "score_new": score_new,
+        "detail": model_version[: _TEXT_LIMITS["detail"]],
+    }
 
 
 def content_hash(frame: pd.DataFrame) -> pd.Series:

@@ -26,7 +26,15 @@ optbinning, matplotlib, jinja2, yaml. Never ``api``, ``web``, ``store`` or ``cli
 
 from puhui.scoring.config import TrainingConfig, load_config, parse_config
 from puhui.scoring.gbm import GBMCreditModel
-from puhui.scoring.history import JsonlScoreHistory, ScoreHistory, ScoreRecord, rescore
+from puhui.scoring.history import (
+    GrantScore,
+    JsonlScoreHistory,
+    Rescored,
+    ScoreHistory,
+    ScoreRecord,
+    rescore,
+    rescore_many,
+)
 from puhui.scoring.registry import ModelRegistry
 from puhui.scoring.scale import BANDS, ScoreScale
 from puhui.scoring.scorecard import ScorecardCreditModel
@@ -35,9 +43,11 @@ from puhui.scoring.scorer import Reason, Scorer, ScoreResult
 __all__ = [
     "BANDS",
     "GBMCreditModel",
+    "GrantScore",
     "JsonlScoreHistory",
     "ModelRegistry",
     "Reason",
+    "Rescored",
     "ScoreHistory",
     "ScoreRecord",
     "ScoreResult",
@@ -48,4 +58,5 @@ __all__ = [
     "load_config",
     "parse_config",
     "rescore",
+    "rescore_many",
 ]

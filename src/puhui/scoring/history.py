@@ -1,8 +1,10 @@
 """Score history 评分历史: every (re-)score of a person, append-only.
 
 :class:`ScoreHistory` is the port; :class:`JsonlScoreHistory` keeps one JSON line per record in
-a file (the database-backed adapter lives in ``store``). :func:`rescore` scores a person and
-appends a record when their features or the model changed since their last record.
+a file; ``puhui.store.scores.SqlScoreHistory`` keeps them in the database. :func:`rescore`
+scores a person and appends a record when their features or the model changed since their last
+record; :func:`rescore_many` does the same for many people at once and says, for each new
+record, which earlier points it may be compared with.
 
 Invariants
 - Records are only appended, never rewritten; ``scored_at`` is passed in, never read from a
@@ -11,6 +13,8 @@ Invariants
   keep it. ``reasons`` holds the reason codes (feature names), most important first.
 - A torn last line (a crash mid-append) is ignored on read; any other unreadable line is an
   error naming the line.
+- Points are compared only between scores of the same model version: a new champion re-bases
+  a person's score, it is not a change in their behaviour.
 """
 
 from __future__ import annotations
@@ -39,6 +43,38 @@ class ScoreRecord:
     reasons: tuple[str, ...]
     #: sha256 of the canonical JSON of the features scored (detects a change).
     features_sha256: str
+
+
+class PriorScore(Protocol):
+    """What a new score is compared with: a :class:`ScoreRecord`, or the score a person was
+    granted their line on (:class:`GrantScore`)."""
+
+    @property
+    def model_version(self) -> str: ...
+
+    @property
+    def credit_points(self) -> int: ...
+
+    @property
+    def features_sha256(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GrantScore:
+    """The score of the decision that granted a person's line (before any re-score)."""
+
+    model_version: str
+    credit_points: int
+    features_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rescored:
+    """A new record, and the earlier points of the same model it replaces (None: nothing to
+    compare with — no earlier score, or one from another model version)."""
+
+    record: ScoreRecord
+    points_before: int | None
 
 
 class ScoreHistory(Protocol):
@@ -132,6 +168,14 @@ class JsonlScoreHistory:
         return records[-1] if records else None
 
 
+def _unchanged(prior: PriorScore | None, digest: str, model_version: str) -> bool:
+    return (
+        prior is not None
+        and prior.features_sha256 == digest
+        and prior.model_version == model_version
+    )
+
+
 def rescore(
     scorer: Scorer,
     history: ScoreHistory,
@@ -145,23 +189,47 @@ def rescore(
     """
     result = scorer.score_one(features)
     digest = features_sha256(features)
-    last = history.latest(person_key)
-    if (
-        last is not None
-        and last.features_sha256 == digest
-        and last.model_version == result.model_version
-    ):
+    if _unchanged(history.latest(person_key), digest, result.model_version):
         return result, False
-    history.append(
-        ScoreRecord(
-            person_key=person_key,
-            scored_at=scored_at,
-            model_version=result.model_version,
-            pd=result.pd,
-            credit_points=result.credit_points,
-            band=result.band,
-            reasons=tuple(r.feature for r in result.reasons),
-            features_sha256=digest,
-        )
-    )
+    history.append(_record(result, person_key, digest, scored_at))
     return result, True
+
+
+def _record(
+    result: ScoreResult, person_key: str, digest: str, scored_at: date | datetime
+) -> ScoreRecord:
+    return ScoreRecord(
+        person_key=person_key,
+        scored_at=scored_at,
+        model_version=result.model_version,
+        pd=result.pd,
+        credit_points=result.credit_points,
+        band=result.band,
+        reasons=tuple(r.feature for r in result.reasons),
+        features_sha256=digest,
+    )
+
+
+def rescore_many(
+    scorer: Scorer,
+    features: Mapping[str, Mapping[str, object]],
+    prior: Mapping[str, PriorScore],
+    scored_at: date | datetime,
+) -> list[Rescored]:
+    """Score everyone in ``features`` (person key → their features) whose features or model
+    differ from their ``prior`` score; one record each, in person-key order.
+
+    People whose features and model equal their prior score's are left out: nothing about them
+    is new. Each person is scored with ``score_one``, the 310 decision's own path, so the same
+    features give exactly the points the line was granted on.
+    """
+    out = []
+    for key in sorted(features):
+        digest = features_sha256(features[key])
+        before = prior.get(key)
+        if _unchanged(before, digest, scorer.model_version):
+            continue
+        record = _record(scorer.score_one(features[key]), key, digest, scored_at)
+        comparable = before is not None and before.model_version == record.model_version
+        out.append(Rescored(record, before.credit_points if comparable else None))
+    return out

@@ -12,7 +12,8 @@ services an operator uses:
    months) and train, validate and register the county model as the champion;
 5. create the staff accounts and register applicants who apply online: each gets a real 310
    decision; approved ones draw part of their line and some keep money in the wallet;
-6. close business days (accrual, auto-debit, ageing, the risk run, reminders).
+6. close business days (accrual, auto-debit, ageing, the month end's re-scoring, the risk
+   run, reminders).
 
 The demo's people are simulated; their identity numbers exist only in the simulator's files
 and, for trying the registration page, in ``<data_dir>/demo/identities.csv``.
@@ -37,6 +38,7 @@ from puhui.scoring.train import train
 from puhui.services.data_import import DataImport
 from puhui.services.day_close import close_through
 from puhui.services.reminders import reminder_service
+from puhui.services.rescoring import rescoring_service
 from puhui.services.risk import risk_service
 from puhui.services.wiring import Services, build_services
 from puhui.settings import Settings
@@ -164,6 +166,7 @@ def build_demo(
         risk_service(settings, db),
         reminder_service(settings, db),
         now,
+        rescoring=rescoring_service(settings, db),
         on_day=lambda day: step("days", (day.report.business_date - DEMO_DAY).days + 1, days),
     )
     report.days_closed = len(closed)

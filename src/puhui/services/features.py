@@ -6,6 +6,8 @@
 - :meth:`FeatureStore.latest` — one person's newest snapshot for the 310 decision: refused
   with ``CONSENT_REQUIRED`` unless the person's scoring consent is active *now*, so a
   withdrawal stops serving at once (a primary-key read; bench/features.py measures it);
+- :meth:`FeatureStore.person_features` / :meth:`FeatureStore.features_of` — one person's (or
+  a few hundred people's) features computed on demand from their facts and their contacts';
 - :meth:`FeatureStore.training_table` — features as of ``T`` + label + groups (+ oracle PD
   from a simulator's ``truth/``), Parquet or CSV, and the YAML config next to it.
 
@@ -15,6 +17,8 @@ date); the point-in-time rule itself is applied by ``features.asof`` on every fr
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -37,6 +41,10 @@ from puhui.store import consent as consent_store
 from puhui.store import facts as fact_store
 from puhui.store import features as snapshot_store
 from puhui.store.db import Database
+
+#: People per :meth:`FeatureStore.features_of` call: their facts and their contacts' are read
+#: with ``IN (…)`` lists, which must stay a sane size on either engine.
+MAX_PERSONS_PER_CALL = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,12 +170,7 @@ class FeatureStore:
             consents = consent_store.consents_frame(conn, person_key)
             require_scoring(consent_store.person_consents(conn, person_key), now)
             scopes = scoring_scopes(consents, now)
-            facts = self._facts_of(conn, [person_key], as_of)
-            contacts = self._contacts(conn, facts)
-            if contacts:
-                for name in ("platform/accounts", "lender/lines", "lender/monthly_status"):
-                    extra = self._facts_of(conn, contacts, as_of, only=name)[name]
-                    facts[name] = pd.concat([facts[name], extra]).drop_duplicates()
+            facts = self._neighbourhood(conn, [person_key], as_of)
             last_batch = fact_store.last_batch_id(conn)
         table = compute_features(facts, as_of, scopes)
         with fact_store.import_transaction(self.db) as conn:
@@ -181,6 +184,51 @@ class FeatureStore:
                 table.json_rows()[0],
                 last_batch,
             )
+
+    def features_of(
+        self, person_keys: Sequence[str], as_of: date, now: datetime
+    ) -> dict[str, dict[str, float | None]]:
+        """The features as of ``as_of`` of those of ``person_keys`` whose scoring consent is
+        active ``now`` (the others are left out, never computed), as a snapshot would hold them
+        — person key → {feature: number or None}. Computed on their neighbourhood like
+        :meth:`person_features`, and not stored: the re-scoring run keeps a digest instead.
+        ``as_of`` is a business date and may lie ahead of the wall clock (a simulated county
+        closes days ahead of it): nothing is stored that a later reader could take for today's
+        snapshot, and the caller bounds the date (re-scoring: a day the books have reached).
+
+        At most :data:`MAX_PERSONS_PER_CALL` people per call (the caller chunks).
+        """
+        keys = sorted(set(person_keys))
+        if len(keys) > MAX_PERSONS_PER_CALL:
+            raise ValidationError(
+                "TOO_MANY_PERSONS",
+                f"一次最多计算 {MAX_PERSONS_PER_CALL} 人的特征；收到 {len(keys)} 人",
+                f"`person_keys` must name at most {MAX_PERSONS_PER_CALL} people; got {len(keys)}",
+            )
+        now = now.astimezone(UTC)
+        with self.db.read() as conn:
+            scopes = scoring_scopes(consent_store.consents_of(conn, keys), now)
+            if scopes.empty:
+                return {}
+            facts = self._neighbourhood(conn, sorted(scopes.index), as_of)
+        table = compute_features(facts, as_of, scopes)
+        return {
+            str(key): json.loads(row)
+            for key, row in zip(table.features.index, table.json_rows(), strict=True)
+        }
+
+    def _neighbourhood(
+        self, conn: Connection, person_keys: list[str], as_of: date
+    ) -> dict[str, pd.DataFrame]:
+        """The facts of ``person_keys`` and, for the social-graph features, their contacts'
+        accounts, lines and loan status."""
+        facts = self._facts_of(conn, person_keys, as_of)
+        contacts = self._contacts(conn, facts)
+        if contacts:
+            for name in ("platform/accounts", "lender/lines", "lender/monthly_status"):
+                extra = self._facts_of(conn, contacts, as_of, only=name)[name]
+                facts[name] = pd.concat([facts[name], extra]).drop_duplicates()
+        return facts
 
     def _facts_of(
         self, conn: Connection, person_keys: list[str], as_of: date, only: str | None = None

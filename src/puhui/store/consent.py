@@ -51,6 +51,23 @@ def consents_frame(conn: Connection, person_key: str | None = None) -> pd.DataFr
     return read_frame(conn, query)
 
 
+def consents_of(conn: Connection, person_keys: Sequence[str]) -> pd.DataFrame:
+    """The consents of ``person_keys`` (columns as :func:`consents_frame`)."""
+    keys = list(person_keys)
+    parts = [
+        read_frame(
+            conn,
+            select(consent)
+            .where(consent.c.person_key.in_(keys[start : start + 1000]))
+            .order_by(consent.c.id),
+        )
+        for start in range(0, len(keys), 1000)
+    ]
+    if not parts:
+        return read_frame(conn, select(consent).where(consent.c.id < 0))
+    return pd.concat(parts, ignore_index=True)
+
+
 def person_consents(conn: Connection, person_key: str) -> list[Consent]:
     rows = conn.execute(
         select(consent).where(consent.c.person_key == person_key).order_by(consent.c.id)

@@ -1,11 +1,13 @@
 """Storage of 310 decisions: the policies used, each decision with its inputs and trace, the
-human review queue (only at the applicant's request), the exclusion list, and the lending facts
-a decision needs about a customer (open DPD, limits held, yearly debt service).
+human review queue (only at the applicant's request), the exclusion list, the lending facts
+a decision needs about a customer (open DPD, limits held, yearly debt service), and the score a
+line was granted on (the re-scoring run's first comparison).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -135,6 +137,42 @@ def get(conn: Connection, decision_id: int) -> StoredDecision:
         line_id=row["line_id"],
         created_at=row["created_at"],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class GrantedScore:
+    """The score of the approved decision that opened a line, with the features it scored."""
+
+    line_id: int
+    model_version: str
+    credit_points: int
+    features: dict[str, Any]
+
+
+def granted_scores(conn: Connection, line_ids: Sequence[int]) -> dict[int, GrantedScore]:
+    """The scored decision behind each of ``line_ids`` that has one (by line id)."""
+    found: dict[int, GrantedScore] = {}
+    ids = sorted(set(line_ids))
+    for start in range(0, len(ids), 1000):
+        query = select(
+            decision_record.c.line_id,
+            decision_record.c.model_version,
+            decision_record.c.credit_points,
+            decision_record.c.inputs,
+        ).where(
+            decision_record.c.line_id.in_(ids[start : start + 1000])
+            & decision_record.c.approved
+            & decision_record.c.credit_points.is_not(None)
+            & decision_record.c.model_version.is_not(None)
+        )
+        for row in conn.execute(query):
+            found[int(row.line_id)] = GrantedScore(
+                int(row.line_id),
+                str(row.model_version),
+                int(row.credit_points),
+                dict(json.loads(row.inputs).get("features") or {}),
+            )
+    return found
 
 
 def decisions_of(conn: Connection, person_key: str, limit: int = 20) -> list[StoredDecision]:

@@ -7,9 +7,11 @@ because a loan's ledger accounts are named after its id and must exist before th
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from puhui.errors import NotFound, ValidationError
@@ -20,7 +22,7 @@ from puhui.products import Segment
 from puhui.schedule import Basis, Method
 from puhui.store.ledger import ensure_accounts, utcnow
 from puhui.store.rows import next_id
-from puhui.store.tables import credit_line, customer, loan, loan_row
+from puhui.store.tables import app_user, credit_line, customer, loan, loan_row
 
 # -- customers ----------------------------------------------------------------------------
 
@@ -162,6 +164,31 @@ def lines_of(conn: Connection, customer_id: int) -> list[CreditLine]:
         .order_by(credit_line.c.id)
     ).mappings()
     return [_line_from(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class LineHolder:
+    person_key: str
+    customer_id: int
+    line_id: int
+
+
+def line_holders(conn: Connection, on: date) -> list[LineHolder]:
+    """Everyone holding an open (active or frozen) line granted on or before ``on`` who is
+    known by a person key, with their newest such line, in person-key order (a person key
+    belongs to one borrower account, so to one customer)."""
+    query = (
+        select(app_user.c.person_key, credit_line.c.customer_id, func.max(credit_line.c.id))
+        .join(app_user, app_user.c.customer_id == credit_line.c.customer_id)
+        .where(
+            (credit_line.c.status != LineStatus.CLOSED.value)
+            & (credit_line.c.granted_on <= on)
+            & app_user.c.person_key.is_not(None)
+        )
+        .group_by(app_user.c.person_key, credit_line.c.customer_id)
+        .order_by(app_user.c.person_key)
+    )
+    return [LineHolder(str(k), int(c), int(i)) for k, c, i in conn.execute(query)]
 
 
 def save_line(conn: Connection, line: CreditLine) -> None:

@@ -599,8 +599,34 @@ outbox = Table(
 )
 Index("ix_outbox_due", outbox.c.status, outbox.c.not_before)
 
+# -- score history (scoring: re-scoring on new behaviour) ---------------------------------
+
+#: Every (re-)score of a person, appended and never updated or deleted (triggers, migration
+#: 0007). ``scored_at`` keeps the record's stamp exactly as given (ISO text: a date, or a
+#: datetime with or without its zone); ``scored_on`` is its day, for queries.
+score_history = Table(
+    "score_history",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("person_key", String(64), nullable=False),
+    Column("scored_on", Date, nullable=False),
+    Column("scored_at", String(40), nullable=False),
+    Column("model_version", String(80), nullable=False),
+    Column("pd", Float, nullable=False),
+    Column("credit_points", Integer, nullable=False),
+    Column("band", String(2), nullable=False),
+    # JSON array of reason codes (feature names), most important first.
+    Column("reasons", Text, nullable=False),
+    Column("features_sha256", String(64), nullable=False),
+    CheckConstraint("pd >= 0 AND pd <= 1", name="pd_probability"),
+)
+Index("ix_score_history_person", score_history.c.person_key, score_history.c.id)
+Index("ix_score_history_day", score_history.c.scored_on)
+
 #: The reminder job looks instalments up by due date.
 Index("ix_loan_row_due", loan_row.c.due_date)
 
 #: Risk tables whose rows are never updated or deleted (enforced by triggers, migration 0004).
 RISK_APPEND_ONLY = ("risk_event", "risk_audit")
+#: The score history is append-only too (triggers, migration 0007).
+SCORE_APPEND_ONLY = ("score_history",)
