@@ -17,9 +17,18 @@ def _vector(snapshot) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in snapshot.features.values()], dtype=float)
 
 
-def test_person_features_equal_the_full_build(county_db):
+@pytest.fixture
+def built(county_db):
+    """The county's snapshot as of ``AS_OF`` (built once per database; tests may run apart)."""
+    with county_db.read() as conn:
+        done = snapshot_store.snapshot_count(conn, AS_OF) > 0
+    if not done:
+        FeatureStore(county_db, keyer()).build(AS_OF, NOW)
+    return county_db
+
+
+def test_person_features_equal_the_full_build(county_db, built):
     store = FeatureStore(county_db, keyer())
-    store.build(AS_OF, NOW)
     with county_db.read() as conn:
         built = {
             key: snapshot_store.latest(conn, key)
@@ -35,7 +44,7 @@ def test_person_features_equal_the_full_build(county_db):
     assert some_with_contacts > 0  # the social-graph features were exercised
 
 
-def test_person_features_need_a_scoring_consent(county_db):
+def test_person_features_need_a_scoring_consent(county_db, built):
     store = FeatureStore(county_db, keyer())
     with county_db.read() as conn:
         person_key = sorted(snapshot_store.persons_of_build(conn, None))[0]
@@ -48,7 +57,7 @@ def test_person_features_need_a_scoring_consent(county_db):
     assert err.value.code == "CONSENT_REQUIRED"
 
 
-def test_features_of_many_equal_each_persons_own_and_leave_out_the_unconsented(county_db):
+def test_features_of_many_equal_each_persons_own_and_leave_out_the_unconsented(county_db, built):
     from puhui.data.consent import Purpose
     from puhui.services.features import MAX_PERSONS_PER_CALL
 

@@ -111,7 +111,7 @@ def test_decision_show_and_replay_from_the_command_line(
     bank, tiny_run, county_db, registry_dir, monkeypatch, capsys
 ):
     apps, onboarding = bank
-    done, _ = _register(onboarding, tiny_run, 5, "13800001005")
+    done, _ = _register(onboarding, tiny_run, 7, "13800001007")
     result = apps.apply(
         "cli-1", done.user.customer_id, done.user.person_key, "xintai_farmer_line", NOW
     )
