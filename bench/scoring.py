@@ -11,6 +11,9 @@ Models
 - puhui_lgbm: :class:`GBMCreditModel` (monotone constraints, seeded search, early stopping,
   calibration) — validation split, search and calibration all inside the training fold;
 - puhui_scorecard: :class:`ScorecardCreditModel`;
+- puhui_blend: :class:`BlendCreditModel` (the two above averaged on calibrated log-odds, the
+  LightGBM weight chosen on their out-of-fold log-odds inside the training fold; the weight of
+  each fold is recorded);
 - optbinning_scorecard: ``optbinning.Scorecard(BinningProcess(...), LogisticRegression())``;
 - toad_scorecard: toad's documented workflow: ``selection.select`` (defaults), chi-merge
   ``Combiner`` (``min_samples=0.05`` as in toad's tutorial), ``WOETransformer``,
@@ -24,7 +27,9 @@ Also measured on Give Me Some Credit (fold 1 model): ``Scorer.score_one`` latenc
 2,000 people, reasons included) and ``Scorer.score_batch`` rows/s (reasons excluded).
 
 Run:  nice -n 10 .venv/bin/python bench/scoring.py [--datasets gmsc,german] [--folds 5]
-Writes bench/results/scoring.json and prints a table.
+Writes bench/results/scoring.json and prints a table. With ``--merge`` the models of this run
+replace their own rows in the existing file and every other dataset and model is kept (each
+model row records its ``run_at``).
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from puhui.scoring.blend import BlendCreditModel  # noqa: E402
 from puhui.scoring.gbm import GBMCreditModel  # noqa: E402
 from puhui.scoring.metrics import ks  # noqa: E402
 from puhui.scoring.reasons import ReasonWriter  # noqa: E402
@@ -198,6 +204,18 @@ def fit_puhui_scorecard(ds: Dataset, x, y, trials: int, budget_s: float):
     return model, lambda z: model.predict_proba(z)[:, 1]
 
 
+def fit_puhui_blend(ds: Dataset, x, y, trials: int, budget_s: float):
+    model = BlendCreditModel(
+        monotone_constraints=ds.monotone,
+        categorical_features=ds.categorical,
+        sentinels=ds.sentinels,
+        max_trials=trials,
+        time_budget_s=budget_s,
+        random_state=SEED,
+    ).fit(x, y)
+    return model, lambda z: model.predict_proba(z)[:, 1]
+
+
 def fit_optbinning(ds: Dataset, x, y, trials: int, budget_s: float):
     from optbinning import BinningProcess, Scorecard
 
@@ -273,11 +291,12 @@ def fit_logreg(ds: Dataset, x, y, trials: int, budget_s: float):
 MODELS = {
     "puhui_lgbm": fit_puhui_lgbm,
     "puhui_scorecard": fit_puhui_scorecard,
+    "puhui_blend": fit_puhui_blend,
     "optbinning_scorecard": fit_optbinning,
     "toad_scorecard": fit_toad,
     "logreg": fit_logreg,
 }
-OURS = ("puhui_lgbm", "puhui_scorecard")
+OURS = ("puhui_lgbm", "puhui_scorecard", "puhui_blend")
 
 
 def latency(model: GBMCreditModel, x: pd.DataFrame) -> dict[str, float]:
@@ -309,15 +328,30 @@ def latency(model: GBMCreditModel, x: pd.DataFrame) -> dict[str, float]:
 
 
 def run(
-    datasets: list[str], models: list[str], folds: int, trials: int, budget_s: float, out_path: Path
+    datasets: list[str],
+    models: list[str],
+    folds: int,
+    trials: int,
+    budget_s: float,
+    out_path: Path,
+    merge: bool = False,
 ) -> dict:
-    out: dict = {
-        "protocol": f"stratified {folds}-fold CV, shuffle, seed {SEED}; same folds for all models",
-        "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    run_at = datetime.now(UTC).isoformat(timespec="seconds")
+    this_run = {
+        "run_at": run_at,
         "machine": f"{platform.node()} {platform.machine()} python {platform.python_version()}",
         "lgbm_search": {"max_trials": trials, "time_budget_s": budget_s},
-        "datasets": {},
     }
+    protocol = f"stratified {folds}-fold CV, shuffle, seed {SEED}; same folds for all models"
+    if merge and out_path.exists():
+        out = json.loads(out_path.read_text("utf-8"))
+        if out["protocol"] != protocol:
+            raise SystemExit(f"--merge needs the same protocol; {out_path} has {out['protocol']}")
+        out.setdefault("merged_runs", []).append(
+            {**this_run, "datasets": datasets, "models": models}
+        )
+    else:
+        out = {"protocol": protocol, **this_run, "datasets": {}}
     loaded = [LOADERS[name]() for name in datasets]
     total = len(loaded) * folds * len(models)
     with Progress(
@@ -357,6 +391,8 @@ def run(
                                 "rows_per_s": len(te) / score_s,
                             }
                         )
+                        if isinstance(fitted, BlendCreditModel):
+                            fold_rows[name][-1]["weight_gbm"] = fitted.weight_gbm_
                         if name == "puhui_lgbm" and k == 0 and ds.name == "give_me_some_credit":
                             out["latency"] = latency(fitted, x_test)
                         auc = fold_rows[name][-1]["auc"]
@@ -382,7 +418,13 @@ def run(
                     "rows_per_s": float(np.mean([r["rows_per_s"] for r in ok])),
                     "folds_ok": len(ok),
                     "errors": [r["error"] for r in rows if "error" in r],
+                    "run_at": run_at,
                 }
+                if any("weight_gbm" in r for r in ok):
+                    entry["models"][name]["weight_gbm_per_fold"] = [r["weight_gbm"] for r in ok]
+            if merge and ds.name in out["datasets"]:
+                kept = out["datasets"][ds.name]["models"]
+                entry["models"] = {**kept, **entry["models"]}
             scored = {m: v["auc_mean"] for m, v in entry["models"].items() if "auc_mean" in v}
             ours = {m: scored[m] for m in OURS if m in scored}
             peers = {m: a for m, a in scored.items() if m not in OURS}
@@ -455,6 +497,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=120.0, help="search seconds per fold")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="replace only this run's model rows in --out, keeping every other dataset and model",
+    )
+    parser.add_argument(
         "--latency-only",
         action="store_true",
         help="only refit the GMSC fold-1 LightGBM and re-measure the Scorer latency in --out",
@@ -466,7 +513,9 @@ def main(argv: list[str] | None = None) -> int:
     if not DATA.exists() and any(n != "german" for n in names):
         console.print(f"[red]{DATA} is absent: the real datasets live in ../shared/data[/]")
         return 2
-    result = run(names, args.models.split(","), args.folds, args.trials, args.budget, args.out)
+    result = run(
+        names, args.models.split(","), args.folds, args.trials, args.budget, args.out, args.merge
+    )
     print_table(result)
     console.print(f"wrote {args.out}")
     return 0

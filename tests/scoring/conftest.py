@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from puhui.scoring.blend import BlendCreditModel
 from puhui.scoring.gbm import GBMCreditModel
 from puhui.scoring.scorecard import ScorecardCreditModel
 
@@ -79,6 +80,25 @@ def scorecard(table: pd.DataFrame) -> ScorecardCreditModel:
         sentinels={"late": [96, 98]},
         cv_folds=3,
     ).fit(table[FEATURES], table["bad"])
+
+
+def quick_blend(seed: int = 42, weight_gbm: float | str = "auto") -> BlendCreditModel:
+    return BlendCreditModel(
+        weight_gbm=weight_gbm,
+        monotone_constraints=MONOTONE,
+        categorical_features=["town"],
+        sentinels={"late": [96, 98]},
+        max_trials=2,
+        max_rounds=200,
+        cv_folds=3,
+        n_jobs=1,
+        random_state=seed,
+    )
+
+
+@pytest.fixture(scope="session")
+def blend(table: pd.DataFrame) -> BlendCreditModel:
+    return quick_blend().fit(table[FEATURES], table["bad"])
 
 
 def config_dict(data_path: str, family: str = "lightgbm") -> dict:

@@ -58,6 +58,34 @@ def test_every_problem_is_reported_together(tmp_path: Path) -> None:
         assert needle in text
 
 
+def test_a_blend_takes_a_fixed_weight_or_auto(tmp_path: Path) -> None:
+    data = config_dict("people.csv", family="blend")
+    assert parse_config(data, tmp_path).blend.weight_gbm == "auto"
+    data["blend"] = {"weight_gbm": 0.3}
+    assert parse_config(data, tmp_path).blend.weight_gbm == 0.3
+
+
+@pytest.mark.parametrize(
+    ("family", "blend", "needle"),
+    [
+        ("blend", {"weight_gbm": 1.5}, "`blend.weight_gbm` must be auto or a number in [0, 1]"),
+        ("blend", {"weight_gbm": "half"}, "`blend.weight_gbm`"),
+        ("blend", {"weight_gbm": True}, "`blend.weight_gbm`"),
+        ("blend", {"weight": 0.5}, "unknown keys ['weight']"),
+        ("blend", 0.5, "`blend` must be a mapping"),
+        ("lightgbm", {"weight_gbm": 0.5}, "`blend` applies only to `family: blend`"),
+    ],
+)
+def test_a_bad_blend_section_is_refused(
+    tmp_path: Path, family: str, blend: object, needle: str
+) -> None:
+    data = {**config_dict("people.csv", family=family), "blend": blend}
+    with pytest.raises(ValidationError) as err:
+        parse_config(data, tmp_path)
+    assert err.value.code == "MODEL_CONFIG_INVALID"
+    assert needle in err.value.message_en
+
+
 def test_unreadable_and_malformed_files_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as err:
         load_config(tmp_path / "absent.yaml")

@@ -1,4 +1,4 @@
-"""Both model families: monotone constraints, determinism, sklearn conventions, text artifacts."""
+"""The model families: monotone constraints, determinism, sklearn conventions, text artifacts."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _sweep(model, table: pd.DataFrame, feature: str, values: np.ndarray) -> np.n
     return np.column_stack(out)
 
 
-@pytest.mark.parametrize("family", ["gbm", "scorecard"])
+@pytest.mark.parametrize("family", ["gbm", "scorecard", "blend"])
 def test_pd_never_decreases_when_a_constrained_increasing_feature_increases(
     family: str, table: pd.DataFrame, request: pytest.FixtureRequest
 ) -> None:
@@ -36,7 +36,7 @@ def test_pd_never_decreases_when_a_constrained_increasing_feature_increases(
     assert np.all(pd_[:, -1] > pd_[:, 0])  # the constraint binds a real effect
 
 
-@pytest.mark.parametrize("family", ["gbm", "scorecard"])
+@pytest.mark.parametrize("family", ["gbm", "scorecard", "blend"])
 def test_pd_never_increases_when_a_constrained_decreasing_feature_increases(
     family: str, table: pd.DataFrame, request: pytest.FixtureRequest
 ) -> None:
@@ -45,7 +45,7 @@ def test_pd_never_increases_when_a_constrained_decreasing_feature_increases(
     assert np.all(np.diff(pd_, axis=1) <= 1e-12)
 
 
-@pytest.mark.parametrize("family", ["gbm", "scorecard"])
+@pytest.mark.parametrize("family", ["gbm", "scorecard", "blend"])
 def test_models_rank_risk(family: str, table: pd.DataFrame, request: pytest.FixtureRequest) -> None:
     model = request.getfixturevalue(family)
     assert roc_auc_score(table["bad"], model.predict_proba(table[FEATURES])[:, 1]) > 0.7
@@ -69,7 +69,7 @@ def test_scorecard_same_seed_twice_gives_identical_scores(table: pd.DataFrame) -
     assert fit().to_files() == fit().to_files()
 
 
-@pytest.mark.parametrize("family", ["gbm", "scorecard"])
+@pytest.mark.parametrize("family", ["gbm", "scorecard", "blend"])
 def test_text_artifacts_round_trip_to_the_same_predictions(
     family: str, table: pd.DataFrame, request: pytest.FixtureRequest
 ) -> None:

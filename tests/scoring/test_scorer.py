@@ -25,7 +25,7 @@ SPEC = ScoringSpec(
 PERSON = {"income": 6000.0, "late": 3.0, "age": 25.0, "town": "南村"}
 
 
-@pytest.fixture(params=["gbm", "scorecard"])
+@pytest.fixture(params=["gbm", "scorecard", "blend"])
 def scorer(request: pytest.FixtureRequest) -> Scorer:
     return Scorer(request.getfixturevalue(request.param), SPEC, "demo:v0001")
 

@@ -6,11 +6,14 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from puhui.errors import ValidationError
 from puhui.scoring.config import load_config, parse_config
+from puhui.scoring.registry import ModelRegistry
 from puhui.scoring.train import split_rows, train
 
 from .conftest import config_dict
@@ -18,8 +21,8 @@ from .conftest import config_dict
 CREATED = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("family", ["lightgbm", "scorecard"])
-def test_training_builds_a_full_report_for_both_families(
+@pytest.mark.parametrize("family", ["lightgbm", "scorecard", "blend"])
+def test_training_builds_a_full_report_for_every_family(
     tmp_path: Path, table: pd.DataFrame, family: str
 ) -> None:
     table.to_parquet(tmp_path / "people.parquet")
@@ -43,6 +46,41 @@ def test_training_builds_a_full_report_for_both_families(
     html = trained.files["report.html"]
     assert html.count("data:image/png;base64,") == 4
     assert "公平性 Fairness" in html
+
+
+def test_training_a_blend_from_a_yaml_config_registers_a_loadable_scorer(
+    tmp_path: Path, table: pd.DataFrame
+) -> None:
+    table.to_csv(tmp_path / "people.csv", index=False)
+    data = {**config_dict("people.csv", family="blend"), "blend": {"weight_gbm": 0.4}}
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    trained = train(load_config(path), created_at=CREATED)
+    report = trained.report
+    assert report["model"]["family"] == "blend"
+    assert report["model"]["weight_gbm"] == 0.4
+    assert set(report["model"]["members"]) == {"lightgbm", "scorecard"}
+    assert report["model"]["members"]["lightgbm"]["search_trials"] >= 1
+    assert set(report["samples"]) == {"train", "test", "oot"}
+    assert report["headline"]["test_auc"] > 0.65
+    assert set(report["feature_importance"]) == {"income", "late", "age", "town"}
+    assert sum(report["feature_importance"].values()) == pytest.approx(1.0)
+    assert "融合权重 Blend weights: LightGBM\n0.4, scorecard 0.6" in trained.files["report.html"]
+    assert trained.files["report.html"].count("data:image/png;base64,") == 4
+    metadata = json.loads(trained.files["metadata.json"])
+    assert metadata["family"] == "blend"
+
+    registry = ModelRegistry(tmp_path / "models")
+    registry.register("demo", trained.files, created_at=CREATED)
+    scorer = registry.load_scorer("demo")
+    test_rows = table.iloc[:200][list(trained.model.encoder_.columns)]
+    assert np.array_equal(
+        scorer.score_batch(test_rows)["pd"].to_numpy(),
+        trained.model.predict_proba(test_rows)[:, 1],
+    )
+    result = scorer.score_one({"income": 3000.0, "late": 4.0, "age": 23.0, "town": "南村"})
+    assert result.reasons
+    assert result.reasons[0].impact_log_odds > 0
 
 
 def test_out_of_time_rows_are_the_latest(table: pd.DataFrame, tmp_path: Path) -> None:

@@ -4,9 +4,10 @@ reports, the model registry and in-process scoring.
 Owns
 - the training configuration (:mod:`.config`) and the pipeline that turns any CSV/Parquet table
   plus a YAML config into a registered model (:mod:`.train`);
-- two model families with scikit-learn conventions: gradient-boosted trees with monotone
-  constraints (:class:`GBMCreditModel`, LightGBM) and a WOE-binned logistic scorecard 评分卡
-  (:class:`ScorecardCreditModel`, optbinning), both calibrated on held-out data;
+- three model families with scikit-learn conventions: gradient-boosted trees with monotone
+  constraints (:class:`GBMCreditModel`, LightGBM), a WOE-binned logistic scorecard 评分卡
+  (:class:`ScorecardCreditModel`, optbinning) and their blend 融合 on calibrated log-odds
+  (:class:`BlendCreditModel`), all calibrated on held-out data;
 - the points scale 分数刻度 (PD → 350–950 by points-to-double-odds) and bands 等级 "A".."E";
 - reason codes 拒绝/降分原因, the validation and fairness report, the filesystem registry with
   champion/challenger 冠军/挑战者, and the score history 评分历史.
@@ -24,6 +25,7 @@ May import: ``puhui.errors``, ``puhui.money``, numpy, pandas, scikit-learn, ligh
 optbinning, matplotlib, jinja2, yaml. Never ``api``, ``web``, ``store`` or ``cli``.
 """
 
+from puhui.scoring.blend import BlendCreditModel
 from puhui.scoring.config import TrainingConfig, load_config, parse_config
 from puhui.scoring.gbm import GBMCreditModel
 from puhui.scoring.history import (
@@ -42,6 +44,7 @@ from puhui.scoring.scorer import Reason, Scorer, ScoreResult
 
 __all__ = [
     "BANDS",
+    "BlendCreditModel",
     "GBMCreditModel",
     "GrantScore",
     "JsonlScoreHistory",

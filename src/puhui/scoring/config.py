@@ -3,7 +3,8 @@
 A config names a table (CSV or Parquet; a relative path is relative to the config file), the
 target, an optional id and time column, the features with their monotone direction, sentinels
 and reason texts, the protected attributes and fairness groups, the split, the search budget,
-the score scale and the policy cut-off. See docs/scoring.md for a full example.
+the score scale, the policy cut-off and, for ``family: blend``, the LightGBM weight. See
+docs/scoring.md for a full example.
 
 Invariants
 - The whole file is validated at once and every problem is reported together; nothing
@@ -26,7 +27,7 @@ import yaml
 from puhui.errors import ValidationError
 from puhui.scoring.scale import ScoreScale
 
-FAMILIES = ("lightgbm", "scorecard")
+FAMILIES = ("lightgbm", "scorecard", "blend")
 MONOTONE = {"increasing": 1, "decreasing": -1, "none": 0}
 #: Protected attributes used when a config does not list its own.
 DEFAULT_PROTECTED: tuple[str, ...] = ("gender", "ethnicity")
@@ -84,6 +85,13 @@ class SearchConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BlendConfig:
+    """``blend:`` of ``family: blend``; ``weight_gbm`` is "auto" or a number in [0, 1]."""
+
+    weight_gbm: float | str = "auto"
+
+
+@dataclass(frozen=True, slots=True)
 class TrainingConfig:
     """A validated training configuration; see the module docstring."""
 
@@ -99,6 +107,7 @@ class TrainingConfig:
     fairness: tuple[FairnessGroup, ...] = ()
     split: SplitConfig = field(default_factory=SplitConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    blend: BlendConfig = field(default_factory=BlendConfig)
     scale: ScoreScale = field(default_factory=ScoreScale)
     policy_cutoff_points: int = 600
     reasons_top_k: int = 4
@@ -320,6 +329,28 @@ def _parse_tuning(data: Mapping[str, Any], problems: list[str]) -> tuple[SplitCo
     return split, search
 
 
+def _parse_blend(data: Mapping[str, Any], family: object, problems: list[str]) -> BlendConfig:
+    """``blend: {weight_gbm: auto | 0..1}``, allowed only with ``family: blend``."""
+    raw = data.get("blend")
+    if raw is None:
+        return BlendConfig()
+    if family != "blend":
+        problems.append(f"`blend` applies only to `family: blend`; got family {family!r}")
+    if not isinstance(raw, Mapping):
+        problems.append(f"`blend` must be a mapping such as {{weight_gbm: 0.5}}; got {raw!r}")
+        return BlendConfig()
+    extra = sorted(set(raw) - {"weight_gbm"})
+    if extra:
+        problems.append(f"`blend` has unknown keys {extra}; allowed is ['weight_gbm']")
+    weight = raw.get("weight_gbm", "auto")
+    if weight == "auto":
+        return BlendConfig()
+    if not isinstance(weight, int | float) or isinstance(weight, bool) or not 0 <= weight <= 1:
+        problems.append(f"`blend.weight_gbm` must be auto or a number in [0, 1]; got {weight!r}")
+        return BlendConfig()
+    return BlendConfig(weight_gbm=float(weight))
+
+
 def _parse_policy(data: Mapping[str, Any], problems: list[str]) -> tuple[ScoreScale, int, int]:
     """``scale:``, ``policy.cutoff_points`` and ``reasons.top_k``."""
     scale = ScoreScale()
@@ -349,7 +380,7 @@ def parse_config(data: object, base_dir: Path, source: str = "<config>") -> Trai
     problems: list[str] = []
     allowed = {
         "name", "family", "data", "features", "protected", "fairness", "split", "search",
-        "scale", "policy", "reasons", "seed", "calibration", "notes",
+        "scale", "policy", "reasons", "seed", "calibration", "notes", "blend",
     }  # fmt: skip
     extra = sorted(set(data) - allowed)
     if extra:
@@ -365,6 +396,7 @@ def parse_config(data: object, base_dir: Path, source: str = "<config>") -> Trai
     features, protected = _parse_features(data, ds, target, problems)
     fairness = _fairness(data.get("fairness"), problems)
     split, search = _parse_tuning(data, problems)
+    blend = _parse_blend(data, family, problems)
     scale, cutoff, top_k = _parse_policy(data, problems)
     seed = data.get("seed", 42)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -392,6 +424,7 @@ def parse_config(data: object, base_dir: Path, source: str = "<config>") -> Trai
         fairness=fairness,
         split=split,
         search=search,
+        blend=blend,
         scale=scale,
         policy_cutoff_points=cutoff,
         reasons_top_k=top_k,

@@ -83,6 +83,8 @@ class GBMCreditModel(CreditClassifierMixin):
         and calibrate on ``cv_folds`` out-of-fold log-odds; if False keep the search model and
         calibrate on the validation rows.
     cv_folds : folds of the out-of-fold calibration when ``refit``.
+        With ``refit``, ``oof_log_odds_`` keeps those out-of-fold raw log-odds of every
+        training row (for the blend family; not saved with the model).
     n_jobs : LightGBM threads.
     random_state : seed of the split, the search and LightGBM.
     """
@@ -243,6 +245,7 @@ class GBMCreditModel(CreditClassifierMixin):
             for fit_idx, eval_idx in folds.split(matrix, target):
                 z_valid[eval_idx] = fit_rows(fit_idx).predict(matrix[eval_idx], raw_score=True)
             y_calib = target
+            self.oof_log_odds_ = z_valid
             self.booster_ = fit_rows(np.arange(len(target)))
         self.calibrator_, self.calibration_brier_ = fit_calibrator(
             z_valid, y_calib, self.calibration, self.random_state

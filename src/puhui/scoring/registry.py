@@ -8,6 +8,7 @@ Layout under the root (default ``<data_dir>/models``)::
     <name>/v0001/manifest.json     sha256 of every other file of the version
     <name>/v0001/model.txt | scorecard.json, encoder.json, calibration.json, estimator.json,
                  scoring.json, config.yaml, metadata.json, report.json, report.html
+                 (a blend also holds its members' files as lightgbm_* and scorecard_*)
 
 Invariants
 - Artifacts are text; nothing is pickled. A version directory is written in full under a
@@ -36,6 +37,7 @@ from typing import Any
 
 from puhui.errors import Conflict, NotFound, ValidationError
 from puhui.scoring.base import CreditModel, dump_json
+from puhui.scoring.blend import BlendCreditModel
 from puhui.scoring.gbm import GBMCreditModel
 from puhui.scoring.scorecard import ScorecardCreditModel
 from puhui.scoring.scorer import Scorer, ScoringSpec
@@ -44,9 +46,10 @@ MANIFEST = "manifest.json"
 INDEX = "index.json"
 _VERSION = re.compile(r"^v(\d{4,})$")
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-FAMILIES: dict[str, type[GBMCreditModel] | type[ScorecardCreditModel]] = {
+FAMILIES: dict[str, type[GBMCreditModel | ScorecardCreditModel | BlendCreditModel]] = {
     "lightgbm": GBMCreditModel,
     "scorecard": ScorecardCreditModel,
+    "blend": BlendCreditModel,
 }
 
 

@@ -171,6 +171,9 @@ td:first-child,th:first-child{text-align:left} .figs img{margin:.3em;border:1px 
 <p><b>{{ r.model.name }}</b> · {{ r.model.family }} · created {{ r.model.created_at }} ·
 data sha256 <code>{{ r.model.training_data_sha256[:16] }}…</code> · seed {{ r.model.seed }}</p>
 <p>特征 Features ({{ r.model.features|length }}): {{ r.model.features|join(", ") }}</p>
+{% if r.model.weight_gbm is defined %}<p>融合权重 Blend weights: LightGBM
+{{ "%.1f"|format(r.model.weight_gbm) }}, scorecard {{ "%.1f"|format(1 - r.model.weight_gbm) }}
+(calibrated log-odds)</p>{% endif %}
 {% for n in r.notes %}<p class="note">{{ n }}</p>{% endfor %}
 
 <h2>区分能力 Discrimination</h2>

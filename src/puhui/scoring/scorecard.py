@@ -214,6 +214,7 @@ class ScorecardCreditModel(CreditClassifierMixin):
         best = int(np.argmax(aucs))  # first of equals: the strongest regularisation
         self.C_ = C_GRID[best]
         self.oof_auc_ = float(aucs[best])
+        self.oof_log_odds_ = oof[best]  # what the calibrator is fitted on; not saved
         self.bins_ = fit_bins(np.arange(len(target)))
         woe = _woe(self.bins_, matrix)
         lr = LogisticRegression(C=self.C_, max_iter=2000).fit(woe, target)

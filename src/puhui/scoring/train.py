@@ -28,6 +28,7 @@ from sklearn.model_selection import train_test_split
 
 from puhui.errors import ValidationError
 from puhui.scoring.base import CreditModel, check_target, dump_json
+from puhui.scoring.blend import BlendCreditModel
 from puhui.scoring.config import TrainingConfig
 from puhui.scoring.gbm import GBMCreditModel
 from puhui.scoring.metrics import group_labels
@@ -81,7 +82,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build_estimator(config: TrainingConfig) -> GBMCreditModel | ScorecardCreditModel:
+Estimator = GBMCreditModel | ScorecardCreditModel | BlendCreditModel
+
+
+def build_estimator(config: TrainingConfig) -> Estimator:
     common = {
         "monotone_constraints": config.monotone,
         "categorical_features": list(config.categorical),
@@ -91,13 +95,35 @@ def build_estimator(config: TrainingConfig) -> GBMCreditModel | ScorecardCreditM
     }
     if config.family == "scorecard":
         return ScorecardCreditModel(**common)
-    return GBMCreditModel(
-        **common,
-        validation_fraction=config.split.validation_fraction,
-        max_trials=config.search.max_trials,
-        time_budget_s=config.search.time_budget_s,
-        early_stopping_rounds=config.search.early_stopping_rounds,
-    )
+    search = {
+        "validation_fraction": config.split.validation_fraction,
+        "max_trials": config.search.max_trials,
+        "time_budget_s": config.search.time_budget_s,
+        "early_stopping_rounds": config.search.early_stopping_rounds,
+    }
+    if config.family == "blend":
+        return BlendCreditModel(weight_gbm=config.blend.weight_gbm, **common, **search)
+    return GBMCreditModel(**common, **search)
+
+
+def fit_summary(estimator: Estimator) -> dict[str, Any]:
+    """What the fit chose, for the report: search result, ``C``, or the blend's weight."""
+    if isinstance(estimator, BlendCreditModel):
+        return {
+            "weight_gbm": estimator.weight_gbm_,
+            "oof_auc_by_weight": {str(w): a for w, a in estimator.oof_auc_by_weight_.items()},
+            "members": {
+                "lightgbm": fit_summary(estimator.gbm_),
+                "scorecard": fit_summary(estimator.scorecard_),
+            },
+        }
+    if isinstance(estimator, GBMCreditModel):
+        return {
+            "best_params": estimator.best_params_,
+            "best_iteration": estimator.best_iteration_,
+            "search_trials": len(estimator.search_log_),
+        }
+    return {"C": estimator.C_}
 
 
 def _check_columns(frame: pd.DataFrame, config: TrainingConfig) -> None:
@@ -211,13 +237,8 @@ def train(
         "protected": list(config.protected),
         "rows": {k: len(v) for k, v in rows.items()},
         "estimator_params": {k: v for k, v in estimator.get_params().items() if k != "sentinels"},
+        **fit_summary(estimator),
     }
-    if isinstance(estimator, GBMCreditModel):
-        info["best_params"] = estimator.best_params_
-        info["best_iteration"] = estimator.best_iteration_
-        info["search_trials"] = len(estimator.search_log_)
-    else:
-        info["C"] = estimator.C_
     report = build_report(
         model_info=info,
         samples=samples,
