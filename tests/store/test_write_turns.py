@@ -1,14 +1,16 @@
-"""Writers of one process take turns before they touch the database (``Database.write``).
+"""On SQLite, writers of one process take turns before they touch the database
+(``Database.write``).
 
-A server runs requests on a pool of threads. Writes are serialised by the database anyway; a
-thread waiting for its turn must not hold a pooled connection meanwhile (readers would starve)
-nor poll in SQLite's busy handler (it sleeps up to 100 ms between tries).
+A server runs requests on a pool of threads. Writes are serialised by SQLite anyway; a thread
+waiting for its turn must not poll in SQLite's busy handler meanwhile (it sleeps up to 100 ms
+between tries, which made the p99 of 310 decisions 4 × worse at 16 in flight).
 """
 
 from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import select
 
 from puhui.store.db import Database
@@ -18,7 +20,8 @@ from puhui.store.tables import system_state
 WAIT_S = 0.5
 
 
-def test_a_waiting_writer_holds_no_connection_until_its_turn(db: Database):
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_waiting_sqlite_writer_waits_for_its_turn_before_touching_the_database(db: Database):
     inside, release = threading.Event(), threading.Event()
     second_done: list[str] = []
 

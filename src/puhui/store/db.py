@@ -7,16 +7,18 @@ Two engines, one code path: SQLite (WAL, the embedded default) and PostgreSQL. T
   on PostgreSQL by locking the single ``ledger_head`` row first (``SELECT … FOR UPDATE``), on
   SQLite by ``BEGIN IMMEDIATE``. Serialising is what lets the hash chain grow one entry at a time
   and makes "read balance, check, write" safe without optimistic retries; a county's volume is
-  far below what one writer sustains (bench/ledger.py). Within one process, writers first take
-  turns on a lock: a waiting writer then holds no pooled connection (readers are not starved
-  of connections by writers queued on the row lock) and does not poll in SQLite's busy handler,
-  which sleeps up to 100 ms between tries (bench/decision.py).
+  far below what one writer sustains (bench/ledger.py). On SQLite the writers of one process
+  first take turns on a lock, so a waiting writer does not poll in SQLite's busy handler, which
+  sleeps up to 100 ms between tries. Not on PostgreSQL: the row lock already queues writers in
+  order, and a process lock there measured slower — writers parked in the database hold their
+  pooled connections, which throttles how many request threads contend for the GIL at once
+  (bench/decision.py, docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -62,9 +64,11 @@ class Database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url, echo=echo, future=True)
         self.dialect = self.engine.dialect.name
-        #: One writer of this process at a time (re-entrant: a nested write fails in the
-        #: database as it always did, instead of deadlocking here).
-        self.write_turn = RLock()
+        #: SQLite: one writer of this process at a time (re-entrant: a nested write fails in
+        #: the database as it always did, instead of deadlocking here).
+        self.write_turn: AbstractContextManager[object] = (
+            RLock() if self.dialect == "sqlite" else nullcontext()
+        )
         if self.dialect == "sqlite":
             _sqlite_pragmas(self.engine)
 
