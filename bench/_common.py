@@ -23,30 +23,37 @@ FIRST_DAY = date(2026, 1, 15)
 
 
 @contextmanager
-def throwaway_db(engine: str) -> Iterator[Database]:
-    """A fresh migrated database on ``engine`` ('sqlite' or 'postgresql'), dropped afterwards."""
+def throwaway_url(engine: str) -> Iterator[str]:
+    """The URL of a fresh, empty database on ``engine`` ('sqlite' or 'postgresql'), dropped
+    (PostgreSQL: with its connections) or deleted afterwards."""
     if engine == "sqlite":
         with tempfile.TemporaryDirectory(prefix="puhui-bench-") as tmp:
-            db = Database(f"sqlite:///{tmp}/bench.db")
-            db.upgrade(FIRST_DAY)
-            try:
-                yield db
-            finally:
-                db.dispose()
+            yield f"sqlite:///{tmp}/bench.db"
         return
+    if engine != "postgresql":
+        raise SystemExit(f"engine must be sqlite or postgresql; got {engine!r}")
     name = f"puhui_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
-    db.upgrade(FIRST_DAY)
     try:
-        yield db
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        db.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def throwaway_db(engine: str) -> Iterator[Database]:
+    """A fresh migrated database on ``engine`` ('sqlite' or 'postgresql'), dropped afterwards."""
+    with throwaway_url(engine) as url:
+        db = Database(url)
+        db.upgrade(FIRST_DAY)
+        try:
+            yield db
+        finally:
+            db.dispose()
 
 
 def peak_rss_mib() -> float:

@@ -7,16 +7,22 @@ Two engines, one code path: SQLite (WAL, the embedded default) and PostgreSQL. T
   on PostgreSQL by locking the single ``ledger_head`` row first (``SELECT … FOR UPDATE``), on
   SQLite by ``BEGIN IMMEDIATE``. Serialising is what lets the hash chain grow one entry at a time
   and makes "read balance, check, write" safe without optimistic retries; a county's volume is
-  far below what one writer sustains (bench/ledger.py).
+  far below what one writer sustains (bench/ledger.py). On SQLite the writers of one process
+  first take turns on a lock, so a waiting writer does not poll in SQLite's busy handler, which
+  sleeps up to 100 ms between tries. Not on PostgreSQL: the row lock already queues writers in
+  order, and a process lock there measured slower — writers parked in the database hold their
+  pooled connections, which throttles how many request threads contend for the GIL at once
+  (bench/decision.py, docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from threading import RLock
 from typing import Any
 
 from alembic import command
@@ -58,6 +64,11 @@ class Database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url, echo=echo, future=True)
         self.dialect = self.engine.dialect.name
+        #: SQLite: one writer of this process at a time (re-entrant: a nested write fails in
+        #: the database as it always did, instead of deadlocking here).
+        self.write_turn: AbstractContextManager[object] = (
+            RLock() if self.dialect == "sqlite" else nullcontext()
+        )
         if self.dialect == "sqlite":
             _sqlite_pragmas(self.engine)
 
@@ -73,7 +84,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A serialised money-moving transaction (commits on success, rolls back on error)."""
-        with self.engine.connect() as raw:
+        with self.write_turn, self.engine.connect() as raw:
             conn = raw.execution_options(sqlite_begin="IMMEDIATE") if not self.is_postgres else raw
             try:
                 with conn.begin():
