@@ -182,3 +182,9 @@ def test_running_main_again_registers_each_group_once(cli):
     groups = len(app.registered_groups) + len(app.registered_commands)
     cli("--help")
     assert len(app.registered_groups) + len(app.registered_commands) == groups
+
+
+def test_demo_refuses_a_county_too_small_to_train_a_model(cli):
+    code, _, err = cli("demo", "--people", "5000", "--no-serve")
+    assert code == 2
+    assert "20,000" in err

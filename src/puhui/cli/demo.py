@@ -10,6 +10,9 @@ from rich.table import Table
 
 from puhui.cli._shared import console, settings
 
+#: The smallest county whose lender files hold enough defaults (≥ 10) to train the model.
+MIN_PEOPLE = 20_000
+
 STEP_LABELS = {
     "simulate": "模拟县域数据 simulate the county",
     "import": "导入合作方数据 import partner files",
@@ -37,9 +40,14 @@ def demo(
     county model, let residents apply online (real 310 decisions), draw, and close days."""
     from puhui.services.demo import DEMO_DAY, PASSWORD, build_demo
 
-    if not 1_000 <= people <= 2_000_000 or not 0 <= applicants <= 5_000 or not 0 <= days <= 400:
+    if (
+        not MIN_PEOPLE <= people <= 2_000_000
+        or not 0 <= applicants <= 5_000
+        or not 0 <= days <= 400
+    ):
         raise typer.BadParameter(
-            "--people must be 1,000–2,000,000, --applicants 0–5,000 and --days 0–400"
+            "--people must be 20,000–2,000,000 (a smaller county has too few defaults to train "
+            "the county model), --applicants 0–5,000 and --days 0–400"
         )
     cfg = settings()
     if fresh and cfg.database_url is None:
