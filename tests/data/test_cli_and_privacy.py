@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import String, Text, select
 
 from puhui import idcard
-from puhui.cli import main
+from puhui.cli import err_console, main
+from puhui.cli._shared import console as shared_console
 from puhui.settings import get_settings
 from puhui.store.db import Database
 from puhui.store.tables import metadata
@@ -28,7 +29,11 @@ def cli(db_url, tmp_path, monkeypatch, capsys, caplog):
     monkeypatch.setenv("PUHUI_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("PUHUI_ID_HASH_KEY", HASH_KEY.decode())
     monkeypatch.setenv("PUHUI_ENCRYPTION_KEY", ENCRYPTION_KEY_TEXT)
-    monkeypatch.setenv("COLUMNS", "250")  # no wrapping: a number cannot hide across lines
+    # No wrapping, so a number cannot hide across lines. The consoles were made at import
+    # (perhaps by another test file in this process), so COLUMNS alone may come too late.
+    monkeypatch.setenv("COLUMNS", "250")
+    for shown in (shared_console, err_console):
+        monkeypatch.setattr(shown, "size", (250, 100))
     get_settings.cache_clear()
     caplog.set_level(logging.INFO, logger="puhui")
     transcript: list[str] = []
