@@ -66,7 +66,7 @@ class LevelResult:
 
 
 class _ProtocolError(Exception):
-    pass
+    """The server's reply is not the HTTP/1.1 this client speaks."""
 
 
 async def _read_body(reader: asyncio.StreamReader, head: bytes) -> tuple[int, bytes]:

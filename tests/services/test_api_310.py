@@ -3,30 +3,7 @@ reasons, ask for a human review of a decline; authorisation on all of it."""
 
 from __future__ import annotations
 
-import pytest
-from fastapi.testclient import TestClient
-
-from puhui.api.app import create_app
-from puhui.settings import Settings
-from tests.county import ENCRYPTION_KEY_TEXT, HASH_KEY
-from tests.services.test_applications import BUSINESS_DAY, _resident
-
-
-@pytest.fixture
-def client(county_db, registry_dir, fast_password_hashing):
-    with county_db.write() as conn:
-        county_db.set_business_date(conn, BUSINESS_DAY)
-    settings = Settings(
-        database_url=county_db.url,
-        env="test",
-        models_dir=registry_dir,
-        id_hash_key=HASH_KEY.decode(),
-        encryption_key=ENCRYPTION_KEY_TEXT,
-    )
-    app = create_app(settings)
-    with TestClient(app, base_url="https://testserver") as c:
-        yield c
-    app.state.services.db.dispose()
+from tests.services.test_applications import _resident
 
 
 def _sign_up(client, tiny_run, offset, phone, name=None):
