@@ -54,17 +54,20 @@ def table() -> pd.DataFrame:
     return make_table()
 
 
+#: The small, fast search both tree-based test models use.
+QUICK = {
+    "monotone_constraints": MONOTONE,
+    "categorical_features": ["town"],
+    "sentinels": {"late": [96, 98]},
+    "max_trials": 2,
+    "max_rounds": 200,
+    "cv_folds": 3,
+    "n_jobs": 1,
+}
+
+
 def quick_gbm(seed: int = 42) -> GBMCreditModel:
-    return GBMCreditModel(
-        monotone_constraints=MONOTONE,
-        categorical_features=["town"],
-        sentinels={"late": [96, 98]},
-        max_trials=2,
-        max_rounds=200,
-        cv_folds=3,
-        n_jobs=1,
-        random_state=seed,
-    )
+    return GBMCreditModel(**QUICK, random_state=seed)
 
 
 @pytest.fixture(scope="session")
@@ -83,17 +86,7 @@ def scorecard(table: pd.DataFrame) -> ScorecardCreditModel:
 
 
 def quick_blend(seed: int = 42, weight_gbm: float | str = "auto") -> BlendCreditModel:
-    return BlendCreditModel(
-        weight_gbm=weight_gbm,
-        monotone_constraints=MONOTONE,
-        categorical_features=["town"],
-        sentinels={"late": [96, 98]},
-        max_trials=2,
-        max_rounds=200,
-        cv_folds=3,
-        n_jobs=1,
-        random_state=seed,
-    )
+    return BlendCreditModel(weight_gbm=weight_gbm, **QUICK, random_state=seed)
 
 
 @pytest.fixture(scope="session")
