@@ -14,6 +14,8 @@ from puhui.schedule import (
     Basis,
     Method,
     add_months,
+    annual_percentage_rate,
+    apr_by_bisection,
     build_schedule,
     due_dates,
     reschedule_remaining,
@@ -88,6 +90,30 @@ def test_monthly_basis_interest_is_balance_times_rate_over_12(amount, rate, term
 def test_apr_of_a_fee_free_loan_is_the_contract_rate(amount, rate, term, start, basis):
     schedule = build_schedule(amount, rate, term, start, Method.EQUAL_INSTALLMENT, basis)
     assert abs(schedule.apr - rate) < Decimal("0.0005")
+
+
+@settings(max_examples=150)
+@given(any_amount_fen, rates, terms, starts, methods, bases, harvests)
+def test_apr_by_newton_is_the_bisections_digit_for_digit(
+    amount, rate, term, start, method, basis, harvest
+):
+    # Stored decisions were priced with the bisection and replay against today's code.
+    schedule = build_schedule(amount, rate, term, start, method, basis, harvest)
+    assert annual_percentage_rate(amount, schedule.instalments) == apr_by_bisection(
+        amount, schedule.instalments
+    )
+
+
+def test_apr_falls_back_to_the_bisection_when_newton_cannot_certify(monkeypatch):
+    schedule = build_schedule(
+        10_000_000, Decimal("0.072"), 12, date(2026, 1, 15), Method.EQUAL_INSTALLMENT, Basis.MONTHLY
+    )
+    expected = apr_by_bisection(10_000_000, schedule.instalments)
+    # A wrong Newton answer must not survive the certificate.
+    monkeypatch.setattr("puhui.schedule._apr_newton", lambda *_: expected + Decimal("0.000001"))
+    assert annual_percentage_rate(10_000_000, schedule.instalments) == expected
+    monkeypatch.setattr("puhui.schedule._apr_newton", lambda *_: None)
+    assert annual_percentage_rate(10_000_000, schedule.instalments) == expected
 
 
 def test_month_end_due_dates_clip_and_do_not_drift():
