@@ -89,6 +89,8 @@ class Principal:
     role: Role
     county: str
     customer_id: int | None
+    #: The borrower's person key 人员标识 (None until registered with an identity number).
+    person_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

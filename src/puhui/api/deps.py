@@ -70,6 +70,7 @@ async def current_principal(request: Request, svc: ServicesDep) -> Principal:
         role=Role(user.role),
         county=user.county,
         customer_id=user.customer_id,
+        person_key=user.person_key,
     )
 
 

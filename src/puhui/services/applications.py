@@ -38,9 +38,7 @@ from puhui.scoring import Scorer
 from puhui.scoring.registry import ModelRegistry
 from puhui.services.features import FeatureStore
 from puhui.services.lending import Lending
-from puhui.store import consent as consent_store
 from puhui.store import decisions as decision_store
-from puhui.store import facts as fact_store
 from puhui.store import features as snapshot_store
 from puhui.store import idempotency
 from puhui.store import loans as loan_store
@@ -121,6 +119,8 @@ class Applications:
         self.registry = registry
         self.model_name = model_name
         self._scorer: Scorer | None = None
+        #: Digests of policies known to be stored in this database (checked once per process).
+        self._policies_stored: set[str] = set()
 
     # -- the model ------------------------------------------------------------------------
     def scorer(self) -> Scorer:
@@ -143,34 +143,23 @@ class Applications:
     def _applicant(
         self, conn: Connection, customer_id: int, person_key: str, on: date, now: datetime
     ) -> Applicant:
-        person = loan_store.get_customer(conn, customer_id)
-        registered = fact_store.resident(conn, person_key)
-        consents = consent_store.person_consents(conn, person_key)
-        facts = decision_store.lending_facts(conn, customer_id, on)
+        facts = decision_store.applicant_facts(
+            conn, customer_id, person_key, on, self.policy.require_consent, now
+        )
         return Applicant(
             person_key=person_key,
-            real_name_verified=registered is not None and registered.name == person["name"],
-            birth_date=registered.birth_date if registered else date(1900, 1, 1),
-            county=person["county"],
-            segment=person["segment"],
-            has_consent=any(
-                c.purpose.value == self.policy.require_consent and c.active_at(now)
-                for c in consents
-            ),
-            blacklisted=decision_store.is_blacklisted(conn, person_key),
+            real_name_verified=facts.registered_name is not None
+            and facts.registered_name == facts.name,
+            birth_date=facts.birth_date or date(1900, 1, 1),
+            county=facts.county,
+            segment=facts.segment,
+            has_consent=facts.has_consent,
+            blacklisted=facts.blacklisted,
             max_open_days_past_due=facts.max_open_days_past_due,
-            last_decline_on=decision_store.last_decline_on(conn, person_key),
+            last_decline_on=facts.last_decline_on,
             existing_limit_fen=facts.existing_limit_fen,
             annual_debt_service_fen=facts.annual_debt_service_fen,
         )
-
-    def _features(self, person_key: str, on: date, now: datetime) -> dict[str, object]:
-        with self.db.read() as conn:
-            snapshot = snapshot_store.latest(conn, person_key)
-        if snapshot is None or on - snapshot.as_of > SNAPSHOT_MAX_AGE:
-            as_of = min(on, now.date())
-            snapshot = self.features.person_features(person_key, as_of, now)
-        return dict(snapshot.features)
 
     # -- apply ----------------------------------------------------------------------------
     def apply(
@@ -184,7 +173,12 @@ class Applications:
         channel: str = "app",
         requested_limit_fen: int | None = None,
     ) -> ApplyResult:
-        """Decide an application and, if approved, open the line — all or nothing."""
+        """Decide an application and, if approved, open the line — all or nothing.
+
+        One read transaction gathers the facts (and, for an eligible applicant only, the
+        feature snapshot); the pure decision runs outside any transaction; one write
+        transaction checks the idempotency key, opens the line and stores the decision. A
+        retry with the same key recomputes the decision but gets the stored one back."""
         started = time.perf_counter()
         key = idempotency.check_key(key)
         product = self.catalogue.get(product_code)
@@ -195,16 +189,15 @@ class Applications:
             "channel": channel,
         }
         with self.db.read() as conn:
-            stored = idempotency.lookup(conn, key, "apply", request)
-            if stored is not None:
-                return self._result(conn, int(stored["decision_id"]))
             on = self.db.business_date(conn)
             who = self._applicant(conn, customer_id, person_key, on, now)
-        application = Application(product.code, on, channel, requested_limit_fen)
-        features: dict[str, object] = {}
-        # Features are read only for an eligible applicant (never for one without consent).
-        if all(c.passed for c in eligibility(application, who, self.policy, product)):
-            features = self._features(person_key, on, now)
+            application = Application(product.code, on, channel, requested_limit_fen)
+            # Features are read only for an eligible applicant (never for one without consent).
+            eligible = all(c.passed for c in eligibility(application, who, self.policy, product))
+            snapshot = snapshot_store.latest(conn, person_key) if eligible else None
+        if eligible and (snapshot is None or on - snapshot.as_of > SNAPSHOT_MAX_AGE):
+            snapshot = self.features.person_features(person_key, min(on, now.date()), now)
+        features: dict[str, object] = {} if snapshot is None else dict(snapshot.features)
         scorer = self.scorer()
         decision = decide(
             application,
@@ -221,11 +214,26 @@ class Applications:
         }
         with self.db.write() as conn:
             again = idempotency.lookup(conn, key, "apply", request)
-            if again is not None:  # a concurrent retry finished first
+            if again is not None:  # a retry, or a concurrent one that finished first
                 return self._result(conn, int(again["decision_id"]))
-            decision_store.ensure_policy(
-                conn, self.policy.digest, self.policy.version, self.policy.source_text, now
-            )
+            if self.policy.digest not in self._policies_stored:
+                decision_store.ensure_policy(
+                    conn, self.policy.digest, self.policy.version, self.policy.source_text, now
+                )
+            line_id = None
+            if decision.approved and decision.offer is not None:
+                offer = decision.offer
+                sales = features.get(self.policy.monthly_sales_feature)
+                line_id = self.lending.grant_in(
+                    conn,
+                    on,
+                    customer_id,
+                    product.code,
+                    offer.limit_fen,
+                    offer.band,
+                    Decimal(str(sales)) if product.sales_pricing and sales else None,
+                    Decimal(offer.penalty_rate_annual),
+                ).line_id
             decision_id = decision_store.record(
                 conn,
                 person_key=person_key,
@@ -236,28 +244,15 @@ class Applications:
                 outcome=decision.to_dict(),
                 inputs=inputs,
                 policy_digest=self.policy.digest,
+                line_id=line_id,
                 latency_ms=round((time.perf_counter() - started) * 1000),
                 now=now,
             )
-            line_id = None
-            if decision.approved and decision.offer is not None:
-                offer = decision.offer
-                sales = features.get(self.policy.monthly_sales_feature)
-                line = self.lending.grant_in(
-                    conn,
-                    on,
-                    customer_id,
-                    product.code,
-                    offer.limit_fen,
-                    offer.band,
-                    Decimal(str(sales)) if product.sales_pricing and sales else None,
-                    Decimal(offer.penalty_rate_annual),
-                )
-                line_id = line.line_id
-                decision_store.attach_line(conn, decision_id, line_id)
             idempotency.record(
                 conn, key, "apply", request, {"decision_id": decision_id, "line_id": line_id}
             )
+        # Committed: the policy text is stored; later decisions need not look for it.
+        self._policies_stored.add(self.policy.digest)
         return ApplyResult(decision_id, decision, line_id)
 
     def _result(self, conn: Connection, decision_id: int) -> ApplyResult:

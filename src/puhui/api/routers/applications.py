@@ -25,24 +25,21 @@ from puhui.schedule import Method
 from puhui.services.applications import decision_from_dict
 from puhui.store import decisions as decision_store
 from puhui.store import loans as loan_store
-from puhui.store import users as user_store
 from puhui.store.decisions import Review, StoredDecision
 
 router = APIRouter(tags=["310 applications 申请"])
 
 
-def _borrower(principal: Principal, svc: Services) -> tuple[int, str]:
+def _borrower(principal: Principal) -> tuple[int, str]:
     """The caller's customer id and person key (only a registered borrower applies)."""
     authorize(principal, Action.APPLY)
-    with svc.db.read() as conn:
-        user = user_store.get_user(conn, principal.user_id)
-    if user.customer_id is None or user.person_key is None:
+    if principal.customer_id is None or principal.person_key is None:
         raise Forbidden(
             "IDENTITY_REQUIRED",
             "请先完成实名注册（姓名和身份证号）",
             "register with your real name and identity number first",
         )
-    return user.customer_id, user.person_key
+    return principal.customer_id, principal.person_key
 
 
 def decision_out(decision_id: int, decision: Decision, line_id: int | None) -> schemas.DecisionOut:
@@ -92,7 +89,7 @@ def review_out(review: Review) -> schemas.ReviewOut:
 @router.get("/consents")
 def my_consents(principal: PrincipalDep, svc: ServicesDep) -> list[schemas.ConsentOut]:
     """我的授权 The caller's data-use consents."""
-    _, person_key = _borrower(principal, svc)
+    _, person_key = _borrower(principal)
     moment = now()
     rows = svc.consents.listing(person_key, None, moment)
     return [
@@ -114,7 +111,7 @@ def grant_consent(
     body: schemas.ConsentIn, principal: PrincipalDep, svc: ServicesDep
 ) -> dict[str, int]:
     """授权 Allow the lender to use the named data for the named purpose (recorded, audited)."""
-    _, person_key = _borrower(principal, svc)
+    _, person_key = _borrower(principal)
     _, consent_id = svc.consents.grant(
         person_key,
         parse_purpose(body.purpose),
@@ -129,7 +126,7 @@ def grant_consent(
 @router.delete("/consents/{purpose}", status_code=status.HTTP_204_NO_CONTENT)
 def withdraw_consent(purpose: str, principal: PrincipalDep, svc: ServicesDep) -> None:
     """撤回授权 Withdrawal takes effect at once: no further scoring or feature building."""
-    _, person_key = _borrower(principal, svc)
+    _, person_key = _borrower(principal)
     svc.consents.withdraw(person_key, parse_purpose(purpose), now(), note="borrower app")
 
 
@@ -141,7 +138,7 @@ def apply(
     body: schemas.ApplyIn, key: IdempotencyKeyDep, principal: PrincipalDep, svc: ServicesDep
 ) -> schemas.DecisionOut:
     """申请额度 The 310 decision: no human on the path. Needs ``Idempotency-Key``."""
-    customer_id, person_key = _borrower(principal, svc)
+    customer_id, person_key = _borrower(principal)
     requested = (
         to_fen(positive_yuan(body.requested_limit, field="requested_limit"))
         if body.requested_limit
