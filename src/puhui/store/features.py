@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
 from puhui.store.rows import insert_frame
 from puhui.store.tables import feature_build, feature_snapshot
@@ -68,14 +68,17 @@ def replace_build(
     return build_id
 
 
+_LATEST = (
+    select(feature_snapshot.c.as_of, feature_snapshot.c.build_id, feature_snapshot.c.features)
+    .where(feature_snapshot.c.person_key == bindparam("person_key"))
+    .order_by(feature_snapshot.c.as_of.desc())
+    .limit(1)
+)
+
+
 def latest(conn: Connection, person_key: str) -> Snapshot | None:
     """The person's snapshot with the newest as-of date, if any."""
-    row = conn.execute(
-        select(feature_snapshot.c.as_of, feature_snapshot.c.build_id, feature_snapshot.c.features)
-        .where(feature_snapshot.c.person_key == person_key)
-        .order_by(feature_snapshot.c.as_of.desc())
-        .limit(1)
-    ).first()
+    row = conn.execute(_LATEST, {"person_key": person_key}).first()
     if row is None:
         return None
     return Snapshot(person_key, row.as_of, int(row.build_id), json.loads(row.features))

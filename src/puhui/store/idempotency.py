@@ -12,13 +12,17 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from puhui.errors import Conflict, ValidationError
 from puhui.store.ledger import utcnow
 from puhui.store.tables import idempotency
 
 MAX_KEY_LENGTH = 120
+
+_LOOKUP = select(idempotency.c.operation, idempotency.c.request_hash, idempotency.c.response).where(
+    idempotency.c.key == bindparam("key")
+)
 
 
 def request_hash(operation: str, request: dict[str, Any]) -> str:
@@ -41,11 +45,7 @@ def lookup(
     conn: Connection, key: str, operation: str, request: dict[str, Any]
 ) -> dict[str, Any] | None:
     """The stored response for ``key``, or None if the key is new."""
-    row = conn.execute(
-        select(idempotency.c.operation, idempotency.c.request_hash, idempotency.c.response).where(
-            idempotency.c.key == key
-        )
-    ).first()
+    row = conn.execute(_LOOKUP, {"key": key}).first()
     if row is None:
         return None
     if row.operation != operation or row.request_hash != request_hash(operation, request):
@@ -65,11 +65,12 @@ def record(
     response: dict[str, Any],
 ) -> None:
     conn.execute(
-        insert(idempotency).values(
-            key=key,
-            operation=operation,
-            request_hash=request_hash(operation, request),
-            response=json.dumps(response, sort_keys=True, default=str),
-            created_at=utcnow(),
-        )
+        insert(idempotency),
+        {
+            "key": key,
+            "operation": operation,
+            "request_hash": request_hash(operation, request),
+            "response": json.dumps(response, sort_keys=True, default=str),
+            "created_at": utcnow(),
+        },
     )

@@ -146,7 +146,7 @@ def next_line_id(conn: Connection) -> int:
 
 def insert_line(conn: Connection, line: CreditLine) -> None:
     conn.execute(
-        insert(credit_line).values(id=line.line_id, created_at=utcnow(), **line_values(line))
+        insert(credit_line), {"id": line.line_id, "created_at": utcnow(), **line_values(line)}
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,12 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
 
 def next_id(conn: Connection, table: Table) -> int:
     """``MAX(id) + 1`` — safe inside the serialised ``Database.write()`` transaction."""
-    return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+    return int(conn.execute(_max_id(table)).scalar_one()) + 1
+
+
+@cache
+def _max_id(table: Table) -> Select[tuple[int]]:
+    return select(func.coalesce(func.max(table.c.id), 0))
 
 
 def _column_values(series: pd.Series, kind: TypeEngine[Any], dialect: str) -> list[object]:

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, DateTime, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from puhui.errors import Conflict, NotFound
@@ -126,20 +126,23 @@ def open_session(
     )
 
 
+_SESSION_USER = (
+    select(app_user, user_session.c.csrf_token)
+    .join(user_session, user_session.c.user_id == app_user.c.id)
+    .where(
+        and_(
+            user_session.c.token_hash == bindparam("token_hash"),
+            user_session.c.revoked.is_(False),
+            user_session.c.expires_at > bindparam("now", type_=DateTime(timezone=True)),
+            app_user.c.disabled.is_(False),
+        )
+    )
+)
+
+
 def session_user(conn: Connection, token: str, now: datetime) -> tuple[User, str] | None:
     """The live session's user and CSRF token, or None if unknown, expired or revoked."""
-    row = conn.execute(
-        select(app_user, user_session.c.csrf_token)
-        .join(user_session, user_session.c.user_id == app_user.c.id)
-        .where(
-            and_(
-                user_session.c.token_hash == token_hash(token),
-                user_session.c.revoked.is_(False),
-                user_session.c.expires_at > now,
-                app_user.c.disabled.is_(False),
-            )
-        )
-    ).first()
+    row = conn.execute(_SESSION_USER, {"token_hash": token_hash(token), "now": now}).first()
     return None if row is None else (_user(row), row._mapping["csrf_token"])
 
 
