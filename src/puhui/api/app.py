@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from puhui import __version__
 from puhui.api import errors
@@ -43,6 +44,52 @@ SECURITY_HEADERS = {
 }
 
 
+class HeadersAndLog:
+    """Pure ASGI middleware: a request id, the security headers, one log line per request.
+
+    (Starlette's ``BaseHTTPMiddleware`` runs every request through an extra task and memory
+    streams; this costs nothing beyond the headers and the log line.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent_id = Headers(scope=scope).get("x-request-id")
+        request_id = sent_id or uuid.uuid4().hex[:16]
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if scope.get("scheme") == "https":
+                    headers["Strict-Transport-Security"] = "max-age=31536000"
+                headers["X-Request-Id"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            log_event(
+                "request",
+                request_id=request_id,
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                user_id=state.get("user_id"),
+            )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application; ``settings`` default to the environment's (``PUHUI_*``)."""
     settings = settings or get_settings()
@@ -66,28 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.reminders = reminder_service(settings, app.state.services.db)
     errors.install(app)
 
-    @app.middleware("http")
-    async def headers_and_log(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        started = time.perf_counter()
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.scheme == "https":
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        response.headers["X-Request-Id"] = request.state.request_id
-        log_event(
-            "request",
-            request_id=request.state.request_id,
-            method=request.method,
-            path=request.url.path,
-            status=response.status_code,
-            ms=round((time.perf_counter() - started) * 1000, 1),
-            user_id=getattr(request.state, "user_id", None),
-        )
-        return response
+    app.add_middleware(HeadersAndLog)
 
     for router in (
         health.router,
