@@ -8,7 +8,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from puhui.cli import main
 from puhui.data.consent import Channel, Purpose, parse_scope
@@ -23,7 +23,7 @@ from puhui.services.lending import Lending
 from puhui.services.onboarding import Onboarding
 from puhui.settings import Settings, get_settings
 from puhui.store import decisions as decision_store
-from puhui.store.tables import decision_record
+from puhui.store.tables import decision_record, loan, loan_row
 from tests.county import NOW, consents, keyer
 
 CATALOGUE = load_catalogue()
@@ -195,3 +195,65 @@ def test_a_decline_goes_to_an_officer_only_on_request(bank, tiny_run):
     assert apps.lending.line(line_id).limit_fen == 500_000
     with pytest.raises(Conflict):
         apps.resolve_review(review.review_id, 1, overturn=False, note="x", now=NOW)
+
+
+def test_the_applicants_facts_are_read_from_the_books_in_one_statement(bank, tiny_run, county_db):
+    """Each fact the decision uses moves when the books move (both engines)."""
+    apps, onboarding = bank
+    done, number = _register(onboarding, tiny_run, 6, "13800001006")
+    customer_id, person_key = done.user.customer_id, done.user.person_key
+
+    def facts(on=BUSINESS_DAY):
+        with county_db.read() as conn:
+            return decision_store.applicant_facts(
+                conn, customer_id, person_key, on, "credit_scoring", NOW
+            )
+
+    first = facts()
+    assert first.registered_name == first.name
+    assert first.birth_date is not None
+    assert first.has_consent
+    assert not first.blacklisted
+    assert first.last_decline_on is None
+    assert (first.max_open_days_past_due, first.existing_limit_fen) == (0, 0)
+    assert first.annual_debt_service_fen == 0
+
+    granted = apps.apply("f1", customer_id, person_key, "xintai_farmer_line", NOW)
+    assert granted.decision.approved
+    assert granted.decision.offer is not None
+    assert facts().existing_limit_fen == granted.decision.offer.limit_fen
+
+    drawn = apps.lending.draw("f-draw", granted.line_id, "3000", 12, "equal_installment")
+    with county_db.read() as conn:
+        rows = conn.execute(
+            select(loan_row.c.due_date, loan_row.c.principal_fen + loan_row.c.interest_fen).where(
+                loan_row.c.loan_id == drawn.loan_id
+            )
+        ).all()
+    assert facts().annual_debt_service_fen == sum(owed for _, owed in rows)
+    # Only instalments due within 365 days of the business date count.
+    earlier = date(2020, 3, 1)
+    within = sum(owed for due, owed in rows if due <= date(2021, 3, 1))
+    assert 0 < facts(earlier).annual_debt_service_fen == within < facts().annual_debt_service_fen
+
+    with county_db.write() as conn:
+        conn.execute(
+            update(loan)
+            .where(loan.c.id == drawn.loan_id)
+            .values(days_past_due=35, status="overdue")
+        )
+        decision_store.add_to_blacklist(conn, person_key, "测试", NOW)
+    overdue = facts()
+    assert overdue.max_open_days_past_due == 35
+    assert overdue.blacklisted
+
+    declined = apps.apply("f2", customer_id, person_key, "xintai_farmer_line", NOW)
+    assert not declined.decision.approved
+    assert facts().last_decline_on == BUSINESS_DAY
+
+    consents(county_db).withdraw(number, Purpose.CREDIT_SCORING, NOW)
+    assert not facts().has_consent
+    consents(county_db).grant(number, Purpose.MARKETING, parse_scope("all"), Channel.APP, NOW)
+    assert not facts().has_consent  # another purpose's consent does not count
+    consents(county_db).grant(number, Purpose.CREDIT_SCORING, parse_scope("all"), Channel.APP, NOW)
+    assert facts().has_consent
