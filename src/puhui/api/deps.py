@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from puhui.api.authz import Principal, Role, Scope
 from puhui.errors import Forbidden, NotFound, ValidationError
@@ -21,6 +22,7 @@ from puhui.services.accounts import Unauthenticated
 from puhui.services.wiring import Services
 from puhui.store.idempotency import check_key
 from puhui.store.tables import credit_line, customer, loan
+from puhui.store.users import User
 
 #: Record ids are positive 64-bit integers (53 bits keeps them exact in JavaScript, too).
 MAX_RECORD_ID = 2**53 - 1
@@ -31,7 +33,8 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    # ``async``: FastAPI runs a plain ``def`` dependency in the thread pool, a hop per request.
     return request.app.state.services
 
 
@@ -49,11 +52,13 @@ def session_token(request: Request) -> tuple[str | None, bool]:
     return request.cookies.get(SESSION_COOKIE), True
 
 
-async def current_principal(request: Request, svc: ServicesDep) -> Principal:
+async def session_of(request: Request, svc: Services) -> tuple[User, str]:
+    """The live session's user and CSRF token; a cookie-authenticated write must carry it."""
     token, from_cookie = session_token(request)
     if not token:
         raise Unauthenticated("NOT_LOGGED_IN", "请先登录", "log in first")
-    user, csrf = svc.accounts.resolve(token, now())
+    # The lookup waits on the database: in the thread pool, so the event loop keeps serving.
+    user, csrf = await run_in_threadpool(svc.accounts.resolve, token, now())
     if from_cookie and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER)
         if sent is None and "form" in request.headers.get("content-type", ""):
@@ -65,6 +70,10 @@ async def current_principal(request: Request, svc: ServicesDep) -> Principal:
                 "missing or wrong CSRF token; reload the page and try again",
             )
     request.state.user_id = user.user_id
+    return user, csrf
+
+
+def principal_of(user: User) -> Principal:
     return Principal(
         user_id=user.user_id,
         role=Role(user.role),
@@ -74,13 +83,15 @@ async def current_principal(request: Request, svc: ServicesDep) -> Principal:
     )
 
 
+async def current_principal(request: Request, svc: ServicesDep) -> Principal:
+    user, _ = await session_of(request, svc)
+    return principal_of(user)
+
+
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def idempotency_key(
-    principal: PrincipalDep,
-    key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> str:
+def namespaced_key(principal: Principal, key: str | None) -> str:
     """The client's key, namespaced by user so two users' keys can never collide."""
     if key is None:
         raise ValidationError(
@@ -89,6 +100,13 @@ def idempotency_key(
             "this request moves money and needs an Idempotency-Key header",
         )
     return f"u{principal.user_id}:{check_key(key)}"
+
+
+async def idempotency_key(
+    principal: PrincipalDep,
+    key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> str:
+    return namespaced_key(principal, key)
 
 
 IdempotencyKeyDep = Annotated[str, Depends(idempotency_key)]

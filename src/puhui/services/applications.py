@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -61,6 +61,11 @@ class Replay:
     identical: bool
     stored: str
     replayed: str
+
+
+def _fields(flat: Application | Applicant) -> dict[str, object]:
+    """A flat record's fields (``dataclasses.asdict`` deep-copies every value: 10× slower)."""
+    return {f.name: getattr(flat, f.name) for f in fields(flat)}
 
 
 def outcome_of(result: Any) -> ScoreOutcome:
@@ -208,8 +213,8 @@ class Applications:
             product,
         )
         inputs = {
-            "application": asdict(application),
-            "applicant": asdict(who),
+            "application": _fields(application),
+            "applicant": _fields(who),
             "features": features,
         }
         with self.db.write() as conn:

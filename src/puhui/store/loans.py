@@ -72,8 +72,11 @@ def add_customer(
     return customer_id
 
 
+_CUSTOMER = select(customer).where(customer.c.id == bindparam("customer_id"))
+
+
 def get_customer(conn: Connection, customer_id: int) -> RowMapping:
-    row = conn.execute(select(customer).where(customer.c.id == customer_id)).mappings().first()
+    row = conn.execute(_CUSTOMER, {"customer_id": customer_id}).mappings().first()
     if row is None:
         raise NotFound(
             "CUSTOMER_NOT_FOUND", f"客户不存在：{customer_id}", f"no customer {customer_id}"

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 
 from puhui.api.authz import Action, authorize
-from puhui.api.deps import Services, ServicesDep, idempotency_key, line_scope, loan_scope
+from puhui.api.deps import Services, ServicesDep, line_scope, loan_scope, namespaced_key
 from puhui.api.schemas import price
 from puhui.errors import PuhuiError, ValidationError
 from puhui.money import from_fen, positive_yuan
@@ -153,7 +153,7 @@ def draw(
     authorize(reader.principal, Action.DRAW, line_scope(line_id, svc))
     try:
         result = svc.lending.draw(
-            idempotency_key(reader.principal, key),
+            namespaced_key(reader.principal, key),
             line_id,
             amount_of(request, amount, "field.amount"),
             term_of(term),
@@ -227,7 +227,7 @@ def repay(
         if mode not in ("amount", "full") or source not in ("wallet", "card"):
             raise i18n.error(ValidationError, "FORM_INVALID", "err.form")
         svc.lending.repay(
-            idempotency_key(reader.principal, key),
+            namespaced_key(reader.principal, key),
             loan_id,
             None if mode == "full" else amount_of(request, amount, "field.repay_amount"),
             from_channel=source == "card",

@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
 from puhui.api.authz import Principal, Role
-from puhui.api.deps import ServicesDep, current_principal, now, session_token
+from puhui.api.deps import ServicesDep, principal_of, session_of, session_token
 from puhui.errors import Forbidden, PuhuiError, ValidationError
 from puhui.money import format_rate, format_yuan, from_fen
 from puhui.services.accounts import Unauthenticated
@@ -116,11 +116,9 @@ class Viewer:
 
 
 async def viewer(request: Request, svc: ServicesDep) -> Viewer:
-    """The session's user; writes are checked for the CSRF token by ``current_principal``."""
-    principal = await current_principal(request, svc)
-    token, _ = session_token(request)
-    user, csrf = svc.accounts.resolve(token or "", now())
-    return Viewer(principal, user.display_name, csrf)
+    """The session's user; writes are checked for the CSRF token by ``session_of``."""
+    user, csrf = await session_of(request, svc)
+    return Viewer(principal_of(user), user.display_name, csrf)
 
 
 ViewerDep = Annotated[Viewer, Depends(viewer)]
