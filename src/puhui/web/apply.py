@@ -20,7 +20,6 @@ from puhui.data.consent import Channel, Purpose, parse_scope
 from puhui.errors import Forbidden, PuhuiError
 from puhui.services.applications import decision_from_dict
 from puhui.store import decisions as decision_store
-from puhui.store import users as user_store
 from puhui.store.decisions import StoredDecision
 from puhui.web import i18n
 from puhui.web.borrower import LineView, line_views, own_customer
@@ -40,11 +39,9 @@ PRODUCT = "xintai_farmer_line"
 
 def _identity(reader: Viewer, svc: Services) -> tuple[int, str]:
     customer_id = own_customer(reader, svc)
-    with svc.db.read() as conn:
-        user = user_store.get_user(conn, reader.principal.user_id)
-    if user.person_key is None:
+    if reader.principal.person_key is None:
         raise i18n.error(Forbidden, "IDENTITY_REQUIRED", "err.no_customer")
-    return customer_id, user.person_key
+    return customer_id, reader.principal.person_key
 
 
 def latest_decision(svc: Services, person_key: str) -> StoredDecision | None:
@@ -63,8 +60,7 @@ def _apply_page(
     request: Request, reader: Viewer, svc: Services, error: str | None = None, status: int = 200
 ) -> Response:
     own_customer(reader, svc)
-    with svc.db.read() as conn:
-        person_key = user_store.get_user(conn, reader.principal.user_id).person_key
+    person_key = reader.principal.person_key
     context = {
         "offer": current_offer(svc, reader),
         "identified": person_key is not None,
@@ -126,8 +122,7 @@ def offer_page(
 ) -> Response:
     """审批结果 the decision: offer with APR, or reasons and the right to a human review."""
     customer_id = own_customer(reader, svc)
-    with svc.db.read() as conn:
-        person_key = user_store.get_user(conn, reader.principal.user_id).person_key
+    person_key = reader.principal.person_key
     stored = latest_decision(svc, person_key) if person_key else None
     if decision is not None:
         stored = svc.applications.decision(decision)
