@@ -4,11 +4,13 @@ go to a person on request; ineligible people are never scored."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from puhui.cli import main
 from puhui.data.consent import Channel, Purpose, parse_scope
@@ -257,3 +259,31 @@ def test_the_applicants_facts_are_read_from_the_books_in_one_statement(bank, tin
     assert not facts().has_consent  # another purpose's consent does not count
     consents(county_db).grant(number, Purpose.CREDIT_SCORING, parse_scope("all"), Channel.APP, NOW)
     assert facts().has_consent
+
+
+def test_concurrent_applications_each_decided_once(bank, tiny_run, county_db):
+    """Decisions write without the ledger lock on PostgreSQL: racing retries of one key still
+    store one decision, and different people deciding at once get distinct ids."""
+    apps, onboarding = bank
+    people = [_register(onboarding, tiny_run, 10 + i, f"1380000102{i}")[0].user for i in range(4)]
+    start = threading.Barrier(8)
+
+    def apply(user):
+        start.wait()
+        return apps.apply(
+            f"race-{user.user_id}", user.customer_id, user.person_key, "xintai_farmer_line", NOW
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(apply, [u for u in people for _ in range(2)]))
+    for first, again in zip(results[::2], results[1::2], strict=True):
+        assert first.decision_id == again.decision_id
+        assert first.line_id == again.line_id
+    assert len({r.decision_id for r in results}) == 4
+    with county_db.read() as conn:
+        stored = conn.execute(
+            select(func.count()).where(
+                decision_record.c.person_key.in_([u.person_key for u in people])
+            )
+        ).scalar_one()
+    assert stored == 4

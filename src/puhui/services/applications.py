@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from puhui.decision import (
     Applicant,
@@ -217,47 +218,58 @@ class Applications:
             "applicant": _fields(who),
             "features": features,
         }
-        with self.db.write() as conn:
-            again = idempotency.lookup(conn, key, "apply", request)
-            if again is not None:  # a retry, or a concurrent one that finished first
-                return self._result(conn, int(again["decision_id"]))
-            if self.policy.digest not in self._policies_stored:
+        if self.policy.digest not in self._policies_stored:
+            # Once per process, serialised, so two processes never insert the same policy.
+            with self.db.write() as conn:
                 decision_store.ensure_policy(
                     conn, self.policy.digest, self.policy.version, self.policy.source_text, now
                 )
-            line_id = None
-            if decision.approved and decision.offer is not None:
-                offer = decision.offer
-                sales = features.get(self.policy.monthly_sales_feature)
-                line_id = self.lending.grant_in(
+            self._policies_stored.add(self.policy.digest)
+        try:
+            # No money moves: the write skips the ledger lock (ids from sequences).
+            with self.db.write_records() as conn:
+                again = idempotency.lookup(conn, key, "apply", request)
+                if again is not None:  # a retry, or a concurrent one that finished first
+                    return self._result(conn, int(again["decision_id"]))
+                line_id = None
+                if decision.approved and decision.offer is not None:
+                    offer = decision.offer
+                    sales = features.get(self.policy.monthly_sales_feature)
+                    line_id = self.lending.grant_in(
+                        conn,
+                        on,
+                        customer_id,
+                        product.code,
+                        offer.limit_fen,
+                        offer.band,
+                        Decimal(str(sales)) if product.sales_pricing and sales else None,
+                        Decimal(offer.penalty_rate_annual),
+                    ).line_id
+                decision_id = decision_store.record(
                     conn,
-                    on,
-                    customer_id,
-                    product.code,
-                    offer.limit_fen,
-                    offer.band,
-                    Decimal(str(sales)) if product.sales_pricing and sales else None,
-                    Decimal(offer.penalty_rate_annual),
-                ).line_id
-            decision_id = decision_store.record(
-                conn,
-                person_key=person_key,
-                customer_id=customer_id,
-                product_code=product.code,
-                channel=channel,
-                applied_on=on,
-                outcome=decision.to_dict(),
-                inputs=inputs,
-                policy_digest=self.policy.digest,
-                line_id=line_id,
-                latency_ms=round((time.perf_counter() - started) * 1000),
-                now=now,
-            )
-            idempotency.record(
-                conn, key, "apply", request, {"decision_id": decision_id, "line_id": line_id}
-            )
-        # Committed: the policy text is stored; later decisions need not look for it.
-        self._policies_stored.add(self.policy.digest)
+                    person_key=person_key,
+                    customer_id=customer_id,
+                    product_code=product.code,
+                    channel=channel,
+                    applied_on=on,
+                    outcome=decision.to_dict(),
+                    inputs=inputs,
+                    policy_digest=self.policy.digest,
+                    line_id=line_id,
+                    latency_ms=round((time.perf_counter() - started) * 1000),
+                    now=now,
+                )
+                idempotency.record(
+                    conn, key, "apply", request, {"decision_id": decision_id, "line_id": line_id}
+                )
+        except IntegrityError:
+            # The same key committed by a concurrent request between our check and our insert:
+            # everything here rolled back; answer with what that request stored.
+            with self.db.read() as conn:
+                stored = idempotency.lookup(conn, key, "apply", request)
+                if stored is None:
+                    raise
+                return self._result(conn, int(stored["decision_id"]))
         return ApplyResult(decision_id, decision, line_id)
 
     def _result(self, conn: Connection, decision_id: int) -> ApplyResult:

@@ -28,7 +28,7 @@ from puhui.schedule import Basis, Method, Schedule, add_months, build_schedule
 from puhui.store import ledger as ledger_store
 from puhui.store import loans as loan_store
 from puhui.store.db import Database
-from puhui.store.rows import insert_rows
+from puhui.store.rows import advance_sequence, claim_ids, insert_rows
 from puhui.store.tables import account, credit_line, customer, loan, loan_row
 
 
@@ -108,7 +108,7 @@ def open_book(
 
 def _open_batch(conn: Connection, on: date, catalogue: Catalogue, batch: list[LoanSpec]) -> None:
     first_customer = loan_store.next_customer_id(conn)
-    first_line = loan_store.next_line_id(conn)
+    line_ids = claim_ids(conn, credit_line, len(batch))
     first_loan = loan_store.next_loan_id(conn)
     next_account = (
         int(conn.execute(select(account.c.id).order_by(account.c.id.desc()).limit(1)).scalar_one())
@@ -135,7 +135,7 @@ def _open_batch(conn: Connection, on: date, catalogue: Catalogue, batch: list[Lo
     loan_id = first_loan
     for offset, spec in enumerate(batch):
         product = catalogue.get(spec.product_code)
-        customer_id, line_id = first_customer + offset, first_line + offset
+        customer_id, line_id = first_customer + offset, line_ids[offset]
         wallet_id = new_account(AccountKind.WALLET, customer_id)
         wallet_fen = to_fen(spec.wallet_yuan)
         line = CreditLine(
@@ -212,6 +212,7 @@ def _open_batch(conn: Connection, on: date, catalogue: Catalogue, batch: list[Lo
         )
         lines.append({"id": line_id, "created_at": now, **loan_store.line_values(line)})
     insert_rows(conn, account, accounts)
+    advance_sequence(conn, account)  # ``ensure_accounts`` lets the id default to the sequence
     insert_rows(conn, customer, customers)
     insert_rows(conn, credit_line, lines)
     insert_rows(conn, loan, loans)

@@ -12,7 +12,11 @@ Two engines, one code path: SQLite (WAL, the embedded default) and PostgreSQL. T
   sleeps up to 100 ms between tries. Not on PostgreSQL: the row lock already queues writers in
   order, and a process lock there measured slower — writers parked in the database hold their
   pooled connections, which throttles how many request threads contend for the GIL at once
-  (bench/decision.py, docs/benchmarks.md).
+  (bench/decision.py, docs/benchmarks.md);
+- :meth:`Database.write_records` — a write that moves no money (the 310 decision and the line
+  it opens): on PostgreSQL it skips the ledger head, so decisions do not queue behind each
+  other or behind money; their ids come from sequences (migration 0008). On SQLite it is
+  ``write()``.
 """
 
 from __future__ import annotations
@@ -98,6 +102,22 @@ class Database:
                     ledger_store.flush(conn)
             finally:
                 ledger_store.end_write(conn)
+
+    @contextmanager
+    def write_records(self) -> Iterator[Connection]:
+        """A write that moves no money (a 310 decision and the line it opens).
+
+        On PostgreSQL it does not take the ledger head, so such writes run side by side with
+        each other and with money-moving ones; nothing in it may append a journal entry (the
+        ledger store refuses outside ``write()``), and the ids it inserts must come from
+        sequences (``rows.claim_ids``). On SQLite every write is serialised anyway: this is
+        ``write()``."""
+        if not self.is_postgres:
+            with self.write() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()

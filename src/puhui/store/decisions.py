@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from puhui.errors import Conflict, NotFound
-from puhui.store.rows import next_id
+from puhui.store.rows import claim_ids, next_id
 from puhui.store.tables import (
     FACT_TABLES,
     blacklist,
@@ -84,7 +84,7 @@ def record(
     latency_ms: int,
     now: datetime,
 ) -> int:
-    decision_id = next_id(conn, decision_record)
+    decision_id = claim_ids(conn, decision_record)[0]
     conn.execute(
         insert(decision_record),
         {

@@ -21,7 +21,7 @@ from puhui.money import rate_from_e8, rate_to_e8
 from puhui.products import Segment
 from puhui.schedule import Basis, Method
 from puhui.store.ledger import ensure_accounts, utcnow
-from puhui.store.rows import next_id
+from puhui.store.rows import claim_ids, next_id
 from puhui.store.tables import app_user, credit_line, customer, loan, loan_row
 
 # -- customers ----------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def line_values(line: CreditLine) -> dict[str, Any]:
 
 
 def next_line_id(conn: Connection) -> int:
-    return next_id(conn, credit_line)
+    return claim_ids(conn, credit_line)[0]
 
 
 def insert_line(conn: Connection, line: CreditLine) -> None:

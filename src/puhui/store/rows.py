@@ -21,8 +21,11 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.types import TypeEngine
+
+from puhui.errors import invariant
 
 _COPY_THRESHOLD = 200
 
@@ -47,6 +50,41 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
 def next_id(conn: Connection, table: Table) -> int:
     """``MAX(id) + 1`` — safe inside the serialised ``Database.write()`` transaction."""
     return int(conn.execute(_max_id(table)).scalar_one()) + 1
+
+
+#: Tables whose ids come from their own sequence on PostgreSQL (migration 0008), so their
+#: inserters need not be serialised on the ledger head.
+SEQUENCED_TABLES = frozenset({"credit_line", "decision_record"})
+
+
+def claim_ids(conn: Connection, table: Table, count: int = 1) -> list[int]:
+    """``count`` new ids for ``table`` (one of :data:`SEQUENCED_TABLES`), ascending.
+
+    PostgreSQL: from the table's sequence — safe without the ledger lock, not contiguous
+    under concurrency, and a rolled-back transaction leaves a gap. SQLite serialises every
+    write, so ``MAX(id) + 1`` onwards. Every inserter of these tables must claim its ids here:
+    a ``MAX(id) + 1`` beside the sequence would collide with it."""
+    invariant(table.name in SEQUENCED_TABLES, f"{table.name} ids do not come from a sequence")
+    if conn.dialect.name != "postgresql":
+        first = next_id(conn, table)
+        return list(range(first, first + count))
+    ids = conn.execute(
+        text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+        {"table": table.name, "n": count},
+    ).scalars()
+    return sorted(int(i) for i in ids)
+
+
+def advance_sequence(conn: Connection, table: Table) -> None:
+    """After inserting explicit ids into ``table``: on PostgreSQL move its ``id`` sequence past
+    them, so inserters that let the column default (``nextval``) never collide with them."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"GREATEST((SELECT MAX(id) FROM {table.name}), 1))"
+            )
+        )
 
 
 @cache
