@@ -39,7 +39,7 @@ Protocol
    traits and ``oracle_pd_at_t`` — an estimate of the best AUC any model could reach at T.
 
 Writes `bench/results/county_model.json` (``--out``). A county of 2,000,000 people takes two
-bounded runs (about 5 and 9 minutes on 2 shared cores): ``--table … --build-only``, then the
+bounded runs (about 4 and 10 minutes on 2 shared cores): ``--table … --build-only``, then the
 same command without ``--build-only``.
 """
 
