@@ -102,6 +102,21 @@ def test_payment_features_use_the_last_complete_months():
     assert row["device_changes_12m"] == 0.0
 
 
+def test_last_months_log_ins_are_compared_with_the_persons_12_month_habit():
+    # Dec 2018 … Dec 2019; as of 2020-01-01 the window is Jan … Dec 2019, Dec 2019 the last month.
+    facts = _platform([100.0] * 13, _month(2018, 12))
+    monthly = facts["platform/monthly"]
+    monthly["login_days"] = [31] + [20] * 11 + [5]
+    row = compute_features(facts, AS_OF, _scopes(P)).features.loc[P]
+    assert row["login_days_1m_vs_12m"] == pytest.approx(5 / ((11 * 20 + 5) / 12))
+    facts["platform/monthly"] = monthly[monthly["month"] < _month(2019, 12)]
+    no_last_month = compute_features(facts, AS_OF, _scopes(P)).features.loc[P]
+    assert np.isnan(no_last_month["login_days_1m_vs_12m"])  # no row for Dec 2019: unknown
+    facts["platform/monthly"] = monthly.assign(login_days=0)
+    never = compute_features(facts, AS_OF, _scopes(P)).features.loc[P]
+    assert np.isnan(never["login_days_1m_vs_12m"])  # no habit to compare with
+
+
 def test_people_outside_a_consent_scope_get_no_features_from_that_partner():
     facts = _platform([100.0] * 12, _month(2019, 1))
     facts["government/residents"] = _frame(
@@ -210,6 +225,40 @@ def test_history_uses_month_ends_before_the_date_and_the_label_those_after():
     assert later.loc[P, "label_90dpd_12m"] == 1  # 400 days at 2021-01-31 …
     assert bool(later.loc[P, "bad_at_as_of"])  # … but already bad at 2020-05-31
     assert label_90dpd(facts, date(2021, 2, 1)).empty  # nothing owed after
+
+
+def test_days_since_the_last_repayment_count_repayments_before_the_date():
+    facts = _lender({pd.Timestamp(2019, 11, 30): 0})
+    draw = {
+        "draw_id": 1,
+        "line_id": 10,
+        "draw_date": pd.Timestamp(2019, 6, 5),
+        "principal_fen": 100_000,
+        "term_months": 6,
+        "repayment_method": "equal_installment",
+        "rate_annual_e8": 9_000_000,
+        "maturity_date": pd.Timestamp(2019, 12, 5),
+    }
+    repayment = {
+        "draw_id": 1,
+        "kind": "instalment",
+        "principal_fen": 16_000,
+        "interest_fen": 750,
+        "penalty_fen": 0,
+        "principal_remaining_fen": 0,
+    }
+    facts["lender/draws"] = _frame("lender/draws", [draw])
+    facts["lender/repayments"] = _frame(
+        "lender/repayments",
+        [
+            {**repayment, "repay_date": pd.Timestamp(2019, 11, 5)},
+            {**repayment, "repay_date": pd.Timestamp(2019, 12, 20)},
+            {**repayment, "repay_date": pd.Timestamp(2020, 1, 1), "kind": "prepayment"},
+        ],
+    )
+    features = compute_features(facts, AS_OF, _scopes(P, Q)).features
+    assert features.loc[P, "since_last_repayment_days"] == 12  # 2019-12-20; 2020-01-01 not yet
+    assert np.isnan(features.loc[Q, "since_last_repayment_days"])  # never repaid: unknown
 
 
 def test_every_feature_is_documented():

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from puhui.data.sources import Partner
 
-FEATURE_VERSION = "2026.1"
+FEATURE_VERSION = "2026.2"
 #: Columns returned beside the features for fairness reports — never model inputs.
 GROUP_COLUMNS: tuple[str, ...] = ("gender", "ethnicity", "age_band", "township")
 #: Of those, the protected attributes in the scoring engine's sense.
@@ -63,6 +63,9 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("bill_late_share_12m", _P, "12 months", "生活缴费逾期占比", "increasing"),
     FeatureSpec("bill_payments_12m", _P, "12 months", "生活缴费笔数"),
     FeatureSpec("login_days_mean_3m", _P, "3 months", "月均登录天数"),
+    FeatureSpec(
+        "login_days_1m_vs_12m", _P, "1 / 12 months", "上月登录天数相对近12月", "decreasing"
+    ),
     FeatureSpec("platform_account_months", _P, "since opening", "账户开立月数"),
     FeatureSpec("device_changes_12m", _P, "12 months", "换机次数", "increasing", 0.0),
     # social graph 社交关系 (platform transfers; contacts' status from the lender)
@@ -134,6 +137,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("outstanding_principal_yuan", _L, "last month-end", "当前贷款余额", fill=0.0),
     FeatureSpec("late_repayments", _L, "all before", "逾期还款次数", "increasing", 0.0),
     FeatureSpec("prepayments", _L, "all before", "提前还款次数", fill=0.0),
+    FeatureSpec("since_last_repayment_days", _L, "all before", "距上次还款天数"),
     FeatureSpec("penalty_paid_yuan", _L, "all before", "已付罚息", "increasing", 0.0),
 )
 

@@ -72,6 +72,9 @@ def history_features(facts: Mapping[str, pd.DataFrame], as_of: date) -> pd.DataF
         "outstanding_principal_yuan": now["outstanding_fen"] / 100.0,
         "late_repayments": by_kind.get("overdue", pd.Series(dtype="int64")),
         "prepayments": by_kind.get("prepayment", pd.Series(dtype="int64")),
+        "since_last_repayment_days": (
+            pd.Timestamp(as_of) - repayments.groupby("person_key")["repay_date"].max()
+        ).dt.days,
         "penalty_paid_yuan": repayments.groupby("person_key")["penalty_fen"].sum() / 100.0,
     }
     return pd.concat(

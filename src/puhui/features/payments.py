@@ -1,5 +1,6 @@
 """Payment-platform features 支付行为特征: income level, volatility, trend, seasonality, bills,
-log-ins, device changes, and the social graph of transfers.
+log-ins (level, and the last month against the person's own 12-month habit), device changes,
+and the social graph of transfers.
 
 Inputs are the stored facts of ``platform/accounts``, ``platform/monthly``,
 ``platform/device_changes``, ``platform/transfers`` and (for contacts' status)
@@ -78,6 +79,11 @@ def payment_features(facts: Mapping[str, pd.DataFrame], as_of: date) -> pd.DataF
     out["bill_payments_12m"] = bills
     out["balance_end_mean_3m_yuan"] = w.window_mean(m["balance_end_fen"], 3) / 100.0
     out["login_days_mean_3m"] = w.window_mean(m["login_days"], 3)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        login_12 = w.window_mean(m["login_days"], 12)
+        out["login_days_1m_vs_12m"] = np.where(
+            login_12 > 0, m["login_days"][:, 0] / login_12, np.nan
+        )
     result = pd.DataFrame(out, index=persons)
 
     opened = accounts.groupby("person_key")["opened_date"].min()
