@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     #: scores with (its champion version).
     models_dir: Path | None = None
     model_name: str = "county"
+    #: Threads per server process for blocking work (endpoints, database calls). Few is
+    #: faster: request threads contend for one GIL, and past a handful a thread holding a
+    #: database transaction waits behind the others (bench/decision.py, docs/benchmarks.md).
+    request_threads: int = Field(default=4, ge=1, le=256)
     # -- risk monitoring and reminders (docs/risk.md) --
     #: Local time zone of the borrowers: quiet hours and reminder times are local.
     timezone: str = "Asia/Shanghai"

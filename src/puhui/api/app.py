@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -94,7 +97,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The application; ``settings`` default to the environment's (``PUHUI_*``)."""
     settings = settings or get_settings()
     configure()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # anyio's default is 40 threads; see Settings.request_threads.
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="puhui 普惠 API",
         version=__version__,
         description=(
