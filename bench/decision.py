@@ -4,6 +4,8 @@
         [--requests 1000] [--noop-requests 5000] [--seconds 60] [--concurrency 1,16,64]
         [--workers 2] [--engines sqlite,postgresql] [--http-sample 5] [--results decision]
 
+(``PUHUI_REQUEST_THREADS=N`` in the environment sizes the server's thread pool; recorded.)
+
 Per engine, in a throwaway database (PostgreSQL: created and dropped) and data directory:
 
 1. build the demo county (``services.demo.build_demo``: simulate, import with consent, build
@@ -602,6 +604,8 @@ def main() -> None:
             "load_average_before": [round(v, 2) for v in load_before],
             "load_average_after": [round(v, 2) for v in load_after],
             "nice": os.nice(0),
+            # The server inherits the environment: PUHUI_REQUEST_THREADS sizes its thread pool.
+            "request_threads": Settings().request_threads,
             "errors": errors,
             "valid": errors == 0,
             "engines": reports,

@@ -58,6 +58,9 @@ def _sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+_BUSINESS_DATE = select(system_state.c.business_date)
+
+
 class Database:
     """An engine plus the transaction disciplines above."""
 
@@ -144,7 +147,7 @@ class Database:
 
     def business_date(self, conn: Connection) -> date:
         """The open business date 营业日: the day online transactions take effect."""
-        row = conn.execute(select(system_state.c.business_date)).first()
+        row = conn.execute(_BUSINESS_DATE).first()
         if row is None:
             raise ValidationError(
                 "DB_NOT_INITIALISED",

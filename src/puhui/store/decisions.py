@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from puhui.errors import Conflict, NotFound
-from puhui.store.rows import claim_ids, next_id
+from puhui.store.rows import next_id
 from puhui.store.tables import (
     FACT_TABLES,
     blacklist,
@@ -69,6 +69,9 @@ def policy_text(conn: Connection, digest: str) -> str:
     return text
 
 
+_INSERT_DECISION = insert(decision_record).returning(decision_record.c.id)
+
+
 def record(
     conn: Connection,
     *,
@@ -84,11 +87,10 @@ def record(
     latency_ms: int,
     now: datetime,
 ) -> int:
-    decision_id = claim_ids(conn, decision_record)[0]
-    conn.execute(
-        insert(decision_record),
+    # The id defaults to the table's sequence (rowid on SQLite): one statement, no claim.
+    decision_id = conn.execute(
+        _INSERT_DECISION,
         {
-            "id": decision_id,
             "person_key": person_key,
             "customer_id": customer_id,
             "product_code": product_code,
@@ -106,8 +108,8 @@ def record(
             "latency_ms": latency_ms,
             "created_at": now,
         },
-    )
-    return decision_id
+    ).scalar_one()
+    return int(decision_id)
 
 
 @dataclass(frozen=True, slots=True)

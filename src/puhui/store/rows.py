@@ -23,6 +23,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeEngine
 
 from puhui.errors import invariant
@@ -53,7 +54,8 @@ def next_id(conn: Connection, table: Table) -> int:
 
 
 #: Tables whose ids come from their own sequence on PostgreSQL (migration 0008), so their
-#: inserters need not be serialised on the ledger head.
+#: inserters need not be serialised on the ledger head: through :func:`claim_ids`, or by
+#: leaving ``id`` to the column's default (``nextval``; the rowid on SQLite).
 SEQUENCED_TABLES = frozenset({"credit_line", "decision_record"})
 
 
@@ -62,17 +64,16 @@ def claim_ids(conn: Connection, table: Table, count: int = 1) -> list[int]:
 
     PostgreSQL: from the table's sequence — safe without the ledger lock, not contiguous
     under concurrency, and a rolled-back transaction leaves a gap. SQLite serialises every
-    write, so ``MAX(id) + 1`` onwards. Every inserter of these tables must claim its ids here:
-    a ``MAX(id) + 1`` beside the sequence would collide with it."""
+    write, so ``MAX(id) + 1`` onwards. No inserter of these tables may number ids itself: a
+    ``MAX(id) + 1`` beside the sequence would collide with it."""
     invariant(table.name in SEQUENCED_TABLES, f"{table.name} ids do not come from a sequence")
     if conn.dialect.name != "postgresql":
         first = next_id(conn, table)
         return list(range(first, first + count))
-    ids = conn.execute(
-        text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-        {"table": table.name, "n": count},
-    ).scalars()
-    return sorted(int(i) for i in ids)
+    if count == 1:
+        return [int(conn.execute(_nextval(table.name)).scalar_one())]
+    ids = conn.execute(_nextvals(table.name), {"n": count}).scalars().all()
+    return sorted(ids)
 
 
 def advance_sequence(conn: Connection, table: Table) -> None:
@@ -85,6 +86,18 @@ def advance_sequence(conn: Connection, table: Table) -> None:
                 f"GREATEST((SELECT MAX(id) FROM {table.name}), 1))"
             )
         )
+
+
+@cache
+def _nextval(table_name: str) -> TextClause:
+    return text(f"SELECT nextval(pg_get_serial_sequence('{table_name}', 'id'))")
+
+
+@cache
+def _nextvals(table_name: str) -> TextClause:
+    return text(
+        f"SELECT nextval(pg_get_serial_sequence('{table_name}', 'id')) FROM generate_series(1, :n)"
+    )
 
 
 @cache
