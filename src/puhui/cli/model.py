@@ -13,16 +13,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from puhui.cli._shared import console
 from puhui.errors import ValidationError
 
 app = typer.Typer(
     help="信用评分模型 Credit models: train, report, promote, roll back, list, score.",
     no_args_is_help=True,
 )
-console = Console()
 
 DataDir = Annotated[
     Path,

@@ -6,14 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from puhui.cli._shared import console
 from puhui.money import format_rate
 from puhui.products import load_catalogue
 
 app = typer.Typer(help="产品目录 Product catalogue: list and validate.", no_args_is_help=True)
-console = Console()
 
 CataloguePath = Annotated[
     Path | None,

@@ -8,17 +8,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from puhui.cli._shared import console
 from puhui.errors import PuhuiError, ValidationError
 
 app = typer.Typer(
     help="县域模拟器 County simulator: generate partner files, check calibration.",
     no_args_is_help=True,
 )
-console = Console()
 
 County = Annotated[str, typer.Option("--county", help="County to simulate (known: xintai).")]
 # Whole numbers are read as text and parsed here so that a typo gets the same clear error
