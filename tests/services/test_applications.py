@@ -253,8 +253,10 @@ def test_the_applicants_facts_are_read_from_the_books_in_one_statement(bank, tin
     assert not declined.decision.approved
     assert facts().last_decline_on == BUSINESS_DAY
 
+    assert facts().snapshot is not None  # the nightly features, read with the facts
     consents(county_db).withdraw(number, Purpose.CREDIT_SCORING, NOW)
     assert not facts().has_consent
+    assert facts().snapshot is None  # without consent they never leave the database
     consents(county_db).grant(number, Purpose.MARKETING, parse_scope("all"), Channel.APP, NOW)
     assert not facts().has_consent  # another purpose's consent does not count
     consents(county_db).grant(number, Purpose.CREDIT_SCORING, parse_scope("all"), Channel.APP, NOW)

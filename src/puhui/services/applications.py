@@ -40,7 +40,6 @@ from puhui.scoring.registry import ModelRegistry
 from puhui.services.features import FeatureStore
 from puhui.services.lending import Lending
 from puhui.store import decisions as decision_store
-from puhui.store import features as snapshot_store
 from puhui.store import idempotency
 from puhui.store import loans as loan_store
 from puhui.store.db import Database
@@ -146,12 +145,7 @@ class Applications:
         return self.scorer().model_version
 
     # -- facts ----------------------------------------------------------------------------
-    def _applicant(
-        self, conn: Connection, customer_id: int, person_key: str, on: date, now: datetime
-    ) -> Applicant:
-        facts = decision_store.applicant_facts(
-            conn, customer_id, person_key, on, self.policy.require_consent, now
-        )
+    def _applicant(self, facts: decision_store.ApplicantFacts, person_key: str) -> Applicant:
         return Applicant(
             person_key=person_key,
             real_name_verified=facts.registered_name is not None
@@ -181,10 +175,11 @@ class Applications:
     ) -> ApplyResult:
         """Decide an application and, if approved, open the line — all or nothing.
 
-        One read transaction gathers the facts (and, for an eligible applicant only, the
-        feature snapshot); the pure decision runs outside any transaction; one write
-        transaction checks the idempotency key, opens the line and stores the decision. A
-        retry with the same key recomputes the decision but gets the stored one back."""
+        One statement gathers the facts and, when the consent covers scoring, the newest
+        feature snapshot (used only for an eligible applicant); the pure decision runs outside
+        any transaction; one write transaction checks the idempotency key, opens the line and
+        stores the decision. A retry with the same key recomputes the decision but gets the
+        stored one back."""
         started = time.perf_counter()
         key = idempotency.check_key(key)
         product = self.catalogue.get(product_code)
@@ -196,11 +191,14 @@ class Applications:
         }
         with self.db.read() as conn:
             on = self.db.business_date(conn)
-            who = self._applicant(conn, customer_id, person_key, on, now)
-            application = Application(product.code, on, channel, requested_limit_fen)
-            # Features are read only for an eligible applicant (never for one without consent).
-            eligible = all(c.passed for c in eligibility(application, who, self.policy, product))
-            snapshot = snapshot_store.latest(conn, person_key) if eligible else None
+            facts = decision_store.applicant_facts(
+                conn, customer_id, person_key, on, self.policy.require_consent, now
+            )
+        who = self._applicant(facts, person_key)
+        application = Application(product.code, on, channel, requested_limit_fen)
+        # Features are used only for an eligible applicant (and read only with consent).
+        eligible = all(c.passed for c in eligibility(application, who, self.policy, product))
+        snapshot = facts.snapshot if eligible else None
         if eligible and (snapshot is None or on - snapshot.as_of > SNAPSHOT_MAX_AGE):
             snapshot = self.features.person_features(person_key, min(on, now.date()), now)
         features: dict[str, object] = {} if snapshot is None else dict(snapshot.features)
@@ -244,6 +242,7 @@ class Applications:
                         offer.band,
                         Decimal(str(sales)) if product.sales_pricing and sales else None,
                         Decimal(offer.penalty_rate_annual),
+                        segment=who.segment,
                     ).line_id
                 decision_id = decision_store.record(
                     conn,

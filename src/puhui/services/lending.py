@@ -200,16 +200,22 @@ class Lending:
         band: str,
         monthly_sales_yuan: Decimal | None,
         penalty_rate_annual: Decimal | None,
+        *,
+        segment: str | None = None,
     ) -> CreditLine:
-        """Open a line inside the caller's write transaction (the 310 decision's)."""
+        """Open a line inside the caller's write transaction (the 310 decision's).
+
+        ``segment`` is the customer's, when the caller read it in this request already (the
+        310 decision's facts); otherwise the customer row is read here."""
         product = self.catalogue.get(product_code)
         _check_limit(product, limit_fen)
-        person = loan_store.get_customer(conn, customer_id)
-        if Segment(person["segment"]) not in product.segments:
+        if segment is None:
+            segment = str(loan_store.get_customer(conn, customer_id)["segment"])
+        if Segment(segment) not in product.segments:
             raise Conflict(
                 "SEGMENT_NOT_COVERED",
                 f"产品 {product.name_zh} 不面向该客群",
-                f"product {product.code} does not serve segment {person['segment']}",
+                f"product {product.code} does not serve segment {segment}",
             )
         rate_annual = product.rate_for(band, monthly_sales_yuan)
         line = CreditLine(

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 
 from puhui.errors import Conflict, NotFound
+from puhui.store.features import Snapshot
 from puhui.store.rows import next_id
 from puhui.store.tables import (
     FACT_TABLES,
@@ -39,6 +40,7 @@ from puhui.store.tables import (
     customer,
     decision_policy,
     decision_record,
+    feature_snapshot,
     loan,
     loan_row,
     review_request,
@@ -223,6 +225,8 @@ class ApplicantFacts:
     max_open_days_past_due: int
     existing_limit_fen: int
     annual_debt_service_fen: int
+    #: The newest feature snapshot — read only when the consent covers the policy's purpose.
+    snapshot: Snapshot | None
 
 
 def applicant_facts(
@@ -261,6 +265,14 @@ def applicant_facts(
         max_open_days_past_due=int(row.dpd or 0),
         existing_limit_fen=int(row.limits or 0),
         annual_debt_service_fen=int(row.service or 0),
+        snapshot=None
+        if row.snapshot_features is None
+        else Snapshot(
+            person_key,
+            row.snapshot_as_of,
+            int(row.snapshot_build_id),
+            json.loads(row.snapshot_features),
+        ),
     )
 
 
@@ -283,6 +295,14 @@ def _applicant_facts_query() -> Select[Any]:
         & (consent.c.purpose == bindparam("purpose", type_=String))
         & (consent.c.granted_at <= now)
         & (consent.c.withdrawn_at.is_(None) | (consent.c.withdrawn_at > now))
+    )
+    # Consent gates the join: without it the snapshot never leaves the database.
+    snapshot = (
+        select(feature_snapshot.c.as_of, feature_snapshot.c.build_id, feature_snapshot.c.features)
+        .where(feature_snapshot.c.person_key == person_key)
+        .order_by(feature_snapshot.c.as_of.desc())
+        .limit(1)
+        .subquery()
     )
     blacklisted = exists().where(blacklist.c.person_key == person_key)
     last_decline = select(func.max(decision_record.c.applied_on)).where(
@@ -316,8 +336,11 @@ def _applicant_facts_query() -> Select[Any]:
             dpd.scalar_subquery().label("dpd"),
             limits.scalar_subquery().label("limits"),
             service.scalar_subquery().label("service"),
+            snapshot.c.as_of.label("snapshot_as_of"),
+            snapshot.c.build_id.label("snapshot_build_id"),
+            snapshot.c.features.label("snapshot_features"),
         )
-        .select_from(customer.outerjoin(register, true()))
+        .select_from(customer.outerjoin(register, true()).outerjoin(snapshot, has_consent))
         .where(customer.c.id == customer_id)
     )
 
