@@ -190,6 +190,7 @@ class Applications:
             "channel": channel,
         }
         with self.db.read() as conn:
+            self.db.generic_plans(conn)
             on = self.db.business_date(conn)
             facts = decision_store.applicant_facts(
                 conn, customer_id, person_key, on, self.policy.require_consent, now
