@@ -113,8 +113,8 @@ class Database:
         On PostgreSQL it does not take the ledger head, so such writes run side by side with
         each other and with money-moving ones; nothing in it may append a journal entry (the
         ledger store refuses outside ``write()``), and the ids it inserts must come from
-        sequences (``rows.claim_ids``). On SQLite every write is serialised anyway: this is
-        ``write()``."""
+        sequences (``rows.claim_ids``, or the column default). On SQLite every write is
+        serialised anyway: this is ``write()``."""
         if not self.is_postgres:
             with self.write() as conn:
                 yield conn

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from puhui.errors import Conflict, NotFound
-from puhui.store.features import Snapshot
+from puhui.store.features import Snapshot, newest_snapshot
 from puhui.store.rows import next_id
 from puhui.store.tables import (
     FACT_TABLES,
@@ -40,7 +40,6 @@ from puhui.store.tables import (
     customer,
     decision_policy,
     decision_record,
-    feature_snapshot,
     loan,
     loan_row,
     review_request,
@@ -297,13 +296,7 @@ def _applicant_facts_query() -> Select[Any]:
         & (consent.c.withdrawn_at.is_(None) | (consent.c.withdrawn_at > now))
     )
     # Consent gates the join: without it the snapshot never leaves the database.
-    snapshot = (
-        select(feature_snapshot.c.as_of, feature_snapshot.c.build_id, feature_snapshot.c.features)
-        .where(feature_snapshot.c.person_key == person_key)
-        .order_by(feature_snapshot.c.as_of.desc())
-        .limit(1)
-        .subquery()
-    )
+    snapshot = newest_snapshot(person_key).subquery()
     blacklisted = exists().where(blacklist.c.person_key == person_key)
     last_decline = select(func.max(decision_record.c.applied_on)).where(
         (decision_record.c.person_key == person_key) & decision_record.c.approved.is_(False)

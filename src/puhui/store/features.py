@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import Connection, bindparam, delete, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+)
 
 from puhui.store.rows import insert_frame
 from puhui.store.tables import feature_build, feature_snapshot
@@ -68,12 +78,18 @@ def replace_build(
     return build_id
 
 
-_LATEST = (
-    select(feature_snapshot.c.as_of, feature_snapshot.c.build_id, feature_snapshot.c.features)
-    .where(feature_snapshot.c.person_key == bindparam("person_key"))
-    .order_by(feature_snapshot.c.as_of.desc())
-    .limit(1)
-)
+def newest_snapshot(person_key: ColumnElement[str]) -> Select[tuple[date, int, str]]:
+    """The statement for a person's newest snapshot (as of, build id, features JSON), for
+    :func:`latest` and for statements that read it along with other facts."""
+    return (
+        select(feature_snapshot.c.as_of, feature_snapshot.c.build_id, feature_snapshot.c.features)
+        .where(feature_snapshot.c.person_key == person_key)
+        .order_by(feature_snapshot.c.as_of.desc())
+        .limit(1)
+    )
+
+
+_LATEST = newest_snapshot(bindparam("person_key", type_=String))
 
 
 def latest(conn: Connection, person_key: str) -> Snapshot | None:
