@@ -17,6 +17,7 @@ from puhui.services.lending import Lending
 from puhui.settings import Settings
 from puhui.store import ledger as ledger_store
 from puhui.store.bulk import open_book, synthetic_book
+from puhui.store.db import Database
 from puhui.store.rows import claim_ids
 from puhui.store.tables import credit_line, customer, decision_record, loan
 
@@ -85,11 +86,12 @@ def test_only_sequenced_tables_claim_ids(db):
 
 
 @pytest.mark.pg
-def test_a_write_that_moves_no_money_cannot_post_on_postgresql(db):
-    if not db.is_postgres:
-        pytest.skip("on SQLite write_records() is write(): serialised, and it may post")
+def test_a_write_that_moves_no_money_cannot_post_on_postgresql(pg_server, pg_template):
+    # PostgreSQL only: there write_records() skips the ledger head (on SQLite it is write()).
+    db = Database(pg_server.url(pg_server.create(template=pg_template)))
     with db.write() as conn:
         cash = ledger_store.book_account_id(conn, AccountKind.SETTLEMENT)
         income = ledger_store.book_account_id(conn, AccountKind.INTEREST_INCOME)
     with db.write_records() as conn, pytest.raises(InvariantViolation, match=r"Database\.write"):
         ledger_store.append(conn, "k", "deposit", date(2026, 1, 15), [(cash, income, 100)])
+    db.dispose()
