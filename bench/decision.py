@@ -294,10 +294,11 @@ def running_server(
                 if server.poll() is not None:
                     raise SystemExit(f"puhui serve exited early:\n{log.read_text()[-3000:]}")
                 try:
-                    if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).is_success:
-                        break
+                    up = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).is_success
                 except httpx.TransportError:
-                    pass
+                    up = False  # not listening yet
+                if up:
+                    break
                 if time.monotonic() > deadline:
                     raise SystemExit(f"puhui serve did not answer:\n{log.read_text()[-3000:]}")
                 time.sleep(0.3)

@@ -182,38 +182,28 @@ LOADERS: dict[str, Callable[[], Dataset]] = {
 
 
 # -- models: each returns (fitted predict_proba function) -------------------------------------
-def fit_puhui_lgbm(ds: Dataset, x, y, trials: int, budget_s: float):
-    model = GBMCreditModel(
+def _fit_ours(estimator: type, ds: Dataset, x, y, **search):
+    """One of our families with the dataset's constraints (``search``: the tuning budget)."""
+    model = estimator(
         monotone_constraints=ds.monotone,
         categorical_features=ds.categorical,
         sentinels=ds.sentinels,
-        max_trials=trials,
-        time_budget_s=budget_s,
         random_state=SEED,
+        **search,
     ).fit(x, y)
     return model, lambda z: model.predict_proba(z)[:, 1]
+
+
+def fit_puhui_lgbm(ds: Dataset, x, y, trials: int, budget_s: float):
+    return _fit_ours(GBMCreditModel, ds, x, y, max_trials=trials, time_budget_s=budget_s)
 
 
 def fit_puhui_scorecard(ds: Dataset, x, y, trials: int, budget_s: float):
-    model = ScorecardCreditModel(
-        monotone_constraints=ds.monotone,
-        categorical_features=ds.categorical,
-        sentinels=ds.sentinels,
-        random_state=SEED,
-    ).fit(x, y)
-    return model, lambda z: model.predict_proba(z)[:, 1]
+    return _fit_ours(ScorecardCreditModel, ds, x, y)
 
 
 def fit_puhui_blend(ds: Dataset, x, y, trials: int, budget_s: float):
-    model = BlendCreditModel(
-        monotone_constraints=ds.monotone,
-        categorical_features=ds.categorical,
-        sentinels=ds.sentinels,
-        max_trials=trials,
-        time_budget_s=budget_s,
-        random_state=SEED,
-    ).fit(x, y)
-    return model, lambda z: model.predict_proba(z)[:, 1]
+    return _fit_ours(BlendCreditModel, ds, x, y, max_trials=trials, time_budget_s=budget_s)
 
 
 def fit_optbinning(ds: Dataset, x, y, trials: int, budget_s: float):
