@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -32,7 +32,7 @@ from puhui.decision import (
     decide,
     policy_from_text,
 )
-from puhui.decision.engine import Check, Offer, eligibility
+from puhui.decision.engine import Check, Offer, eligibility, record_fields
 from puhui.errors import Conflict, NotFound, ValidationError
 from puhui.products import Catalogue
 from puhui.scoring import Scorer
@@ -61,11 +61,6 @@ class Replay:
     identical: bool
     stored: str
     replayed: str
-
-
-def _fields(flat: Application | Applicant) -> dict[str, object]:
-    """A flat record's fields (``dataclasses.asdict`` deep-copies every value: 10× slower)."""
-    return {f.name: getattr(flat, f.name) for f in fields(flat)}
 
 
 def outcome_of(result: Any) -> ScoreOutcome:
@@ -177,9 +172,9 @@ class Applications:
 
         One statement gathers the facts and, when the consent covers scoring, the newest
         feature snapshot (used only for an eligible applicant); the pure decision runs outside
-        any transaction; one write transaction checks the idempotency key, opens the line and
-        stores the decision. A retry with the same key recomputes the decision but gets the
-        stored one back."""
+        any transaction; one write transaction opens the line and stores the decision and
+        the idempotency key. A retry with the same key recomputes the decision, fails on the
+        stored key and gets the stored decision back."""
         started = time.perf_counter()
         key = idempotency.check_key(key)
         product = self.catalogue.get(product_code)
@@ -213,8 +208,8 @@ class Applications:
             product,
         )
         inputs = {
-            "application": _fields(application),
-            "applicant": _fields(who),
+            "application": record_fields(application),
+            "applicant": record_fields(who),
             "features": features,
         }
         if self.policy.digest not in self._policies_stored:
@@ -225,11 +220,10 @@ class Applications:
                 )
             self._policies_stored.add(self.policy.digest)
         try:
-            # No money moves: the write skips the ledger lock (ids from sequences).
+            # No money moves: the write skips the ledger lock (ids from sequences). The key is
+            # not looked up first: a retry's key is already stored, so its insert below fails
+            # and everything here rolls back (the common first request saves a statement).
             with self.db.write_records() as conn:
-                again = idempotency.lookup(conn, key, "apply", request)
-                if again is not None:  # a retry, or a concurrent one that finished first
-                    return self._result(conn, int(again["decision_id"]))
                 line_id = None
                 if decision.approved and decision.offer is not None:
                     offer = decision.offer
@@ -263,8 +257,8 @@ class Applications:
                     conn, key, "apply", request, {"decision_id": decision_id, "line_id": line_id}
                 )
         except IntegrityError:
-            # The same key committed by a concurrent request between our check and our insert:
-            # everything here rolled back; answer with what that request stored.
+            # A retry, or the same key committed by a concurrent request first: answer with
+            # what that request stored (a different request under the key is refused there).
             with self.db.read() as conn:
                 stored = idempotency.lookup(conn, key, "apply", request)
                 if stored is None:

@@ -219,7 +219,7 @@ class Lending:
             )
         rate_annual = product.rate_for(band, monthly_sales_yuan)
         line = CreditLine(
-            line_id=loan_store.next_line_id(conn),
+            line_id=loan_store.UNNUMBERED,
             customer_id=customer_id,
             product_code=product.code,
             limit_fen=limit_fen,
@@ -231,8 +231,7 @@ class Lending:
             revolving=product.revolving,
             penalty_rate_annual=penalty_rate_annual or product.penalty_rate(rate_annual),
         )
-        loan_store.insert_line(conn, line)
-        return line
+        return loan_store.insert_line(conn, line)
 
     def set_line_status(self, line_id: int, status: LineStatus) -> CreditLine:
         """Freeze, unfreeze or close a line (illegal moves are refused)."""

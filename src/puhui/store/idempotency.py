@@ -20,6 +20,7 @@ from puhui.store.tables import idempotency
 
 MAX_KEY_LENGTH = 120
 
+_INSERT = insert(idempotency)
 _LOOKUP = select(idempotency.c.operation, idempotency.c.request_hash, idempotency.c.response).where(
     idempotency.c.key == bindparam("key")
 )
@@ -65,7 +66,7 @@ def record(
     response: dict[str, Any],
 ) -> None:
     conn.execute(
-        insert(idempotency),
+        _INSERT,
         {
             "key": key,
             "operation": operation,

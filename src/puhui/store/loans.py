@@ -1,27 +1,29 @@
 """Repositories for customers, credit lines and loans (domain objects ⇄ rows).
 
-Ids are assigned as ``MAX(id) + 1`` inside the serialised write transaction (``Database.write``)
-because a loan's ledger accounts are named after its id and must exist before the loan row.
+Loan ids are assigned as ``MAX(id) + 1`` inside the serialised write transaction
+(``Database.write``) because a loan's ledger accounts are named after its id and must exist
+before the loan row. Credit-line ids come from the table's sequence (``insert_line``): a 310
+decision opens lines outside the ledger lock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
-from puhui.errors import NotFound, ValidationError
+from puhui.errors import NotFound, ValidationError, invariant
 from puhui.ledger import AccountKind, account_code
 from puhui.loans import AssetClass, CreditLine, LineStatus, Loan, LoanStatus, Row, RowKind
 from puhui.money import rate_from_e8, rate_to_e8
 from puhui.products import Segment
 from puhui.schedule import Basis, Method
 from puhui.store.ledger import ensure_accounts, utcnow
-from puhui.store.rows import claim_ids, next_id
+from puhui.store.rows import next_id
 from puhui.store.tables import app_user, credit_line, customer, loan, loan_row
 
 # -- customers ----------------------------------------------------------------------------
@@ -143,14 +145,19 @@ def line_values(line: CreditLine) -> dict[str, Any]:
     }
 
 
-def next_line_id(conn: Connection) -> int:
-    return claim_ids(conn, credit_line)[0]
+#: The ``line_id`` of a line not yet stored: ``insert_line`` numbers it.
+UNNUMBERED = 0
+
+_INSERT_LINE = insert(credit_line).returning(credit_line.c.id)
 
 
-def insert_line(conn: Connection, line: CreditLine) -> None:
-    conn.execute(
-        insert(credit_line), {"id": line.line_id, "created_at": utcnow(), **line_values(line)}
-    )
+def insert_line(conn: Connection, line: CreditLine) -> CreditLine:
+    """Store a new line and return it numbered: the id is the column default — the table's
+    sequence on PostgreSQL (no ledger lock needed), the rowid on SQLite — taken in the same
+    statement as the insert."""
+    invariant(line.line_id == UNNUMBERED, f"line {line.line_id} is already numbered")
+    line_id = conn.execute(_INSERT_LINE, {"created_at": utcnow(), **line_values(line)})
+    return replace(line, line_id=int(line_id.scalar_one()))
 
 
 def load_line(conn: Connection, line_id: int) -> CreditLine:
