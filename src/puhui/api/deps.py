@@ -9,8 +9,9 @@ act for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Path, Request
 from sqlalchemy import select
@@ -32,6 +33,8 @@ SESSION_COOKIE = "puhui_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+T = TypeVar("T")
+
 
 async def services(request: Request) -> Services:
     # ``async``: FastAPI runs a plain ``def`` dependency in the thread pool, a hop per request.
@@ -52,25 +55,36 @@ def session_token(request: Request) -> tuple[str | None, bool]:
     return request.cookies.get(SESSION_COOKIE), True
 
 
-async def session_of(request: Request, svc: Services) -> tuple[User, str]:
-    """The live session's user and CSRF token; a cookie-authenticated write must carry it."""
+async def with_session(request: Request, svc: Services, then: Callable[[User, str], T]) -> T:
+    """Look up the live session and run ``then(user, csrf_token)`` with it, in one trip to the
+    thread pool: the lookup waits on the database, so the event loop keeps serving, and a
+    blocking ``then`` (the 310 decision) shares the trip instead of taking a second one. A
+    cookie-authenticated write must carry the session's CSRF token (checked before ``then``)."""
     token, from_cookie = session_token(request)
     if not token:
         raise Unauthenticated("NOT_LOGGED_IN", "请先登录", "log in first")
-    # The lookup waits on the database: in the thread pool, so the event loop keeps serving.
-    user, csrf = await run_in_threadpool(svc.accounts.resolve, token, now())
-    if from_cookie and request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER)
-        if sent is None and "form" in request.headers.get("content-type", ""):
-            sent = (await request.form()).get("csrf_token")  # type: ignore[assignment]
-        if sent != csrf:
+    check_csrf = from_cookie and request.method not in SAFE_METHODS
+    sent = request.headers.get(CSRF_HEADER) if check_csrf else None
+    if check_csrf and sent is None and "form" in request.headers.get("content-type", ""):
+        sent = (await request.form()).get("csrf_token")  # type: ignore[assignment]
+
+    def run() -> T:
+        user, csrf = svc.accounts.resolve(token, now())
+        if check_csrf and sent != csrf:
             raise Forbidden(
                 "CSRF_FAILED",
                 "页面已过期，请刷新后重试",
                 "missing or wrong CSRF token; reload the page and try again",
             )
-    request.state.user_id = user.user_id
-    return user, csrf
+        request.state.user_id = user.user_id
+        return then(user, csrf)
+
+    return await run_in_threadpool(run)
+
+
+async def session_of(request: Request, svc: Services) -> tuple[User, str]:
+    """The live session's user and CSRF token."""
+    return await with_session(request, svc, lambda user, csrf: (user, csrf))
 
 
 def principal_of(user: User) -> Principal:
@@ -84,8 +98,7 @@ def principal_of(user: User) -> Principal:
 
 
 async def current_principal(request: Request, svc: ServicesDep) -> Principal:
-    user, _ = await session_of(request, svc)
-    return principal_of(user)
+    return await with_session(request, svc, lambda user, _: principal_of(user))
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -102,10 +115,11 @@ def namespaced_key(principal: Principal, key: str | None) -> str:
     return f"u{principal.user_id}:{check_key(key)}"
 
 
-async def idempotency_key(
-    principal: PrincipalDep,
-    key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> str:
+#: The ``Idempotency-Key`` header as sent (``namespaced_key`` checks it).
+IdempotencyHeader = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
+async def idempotency_key(principal: PrincipalDep, key: IdempotencyHeader = None) -> str:
     return namespaced_key(principal, key)
 
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from puhui.api import schemas
 from puhui.api.authz import Action, Principal, Role, Scope, authorize
 from puhui.api.deps import (
-    IdempotencyKeyDep,
+    IdempotencyHeader,
     PrincipalDep,
     RecordId,
     Services,
     ServicesDep,
+    namespaced_key,
     now,
+    principal_of,
+    with_session,
 )
 from puhui.data.consent import parse_channel, parse_purpose, parse_scope
 from puhui.decision import Decision
@@ -26,6 +29,7 @@ from puhui.services.applications import decision_from_dict
 from puhui.store import decisions as decision_store
 from puhui.store import loans as loan_store
 from puhui.store.decisions import Review, StoredDecision
+from puhui.store.users import User
 
 router = APIRouter(tags=["310 applications 申请"])
 
@@ -134,20 +138,31 @@ def withdraw_consent(purpose: str, principal: PrincipalDep, svc: ServicesDep) ->
 
 
 @router.post("/applications", status_code=status.HTTP_201_CREATED)
-def apply(
-    body: schemas.ApplyIn, key: IdempotencyKeyDep, principal: PrincipalDep, svc: ServicesDep
+async def apply(
+    body: schemas.ApplyIn, request: Request, svc: ServicesDep, key: IdempotencyHeader = None
 ) -> schemas.DecisionOut:
     """申请额度 The 310 decision: no human on the path. Needs ``Idempotency-Key``."""
-    customer_id, person_key = _borrower(principal)
-    requested = (
-        to_fen(positive_yuan(body.requested_limit, field="requested_limit"))
-        if body.requested_limit
-        else None
-    )
-    result = svc.applications.apply(
-        key, customer_id, person_key, body.product_code, now(), requested_limit_fen=requested
-    )
-    return decision_out(result.decision_id, result.decision, result.line_id)
+
+    def decide(user: User, _csrf: str) -> schemas.DecisionOut:
+        principal = principal_of(user)
+        customer_id, person_key = _borrower(principal)
+        requested = (
+            to_fen(positive_yuan(body.requested_limit, field="requested_limit"))
+            if body.requested_limit
+            else None
+        )
+        result = svc.applications.apply(
+            namespaced_key(principal, key),
+            customer_id,
+            person_key,
+            body.product_code,
+            now(),
+            requested_limit_fen=requested,
+        )
+        return decision_out(result.decision_id, result.decision, result.line_id)
+
+    # The session and the decision in one trip to the thread pool (the hot path).
+    return await with_session(request, svc, decide)
 
 
 def _decision_scope(decision_id: int, svc: Services) -> tuple[Scope, StoredDecision]:
