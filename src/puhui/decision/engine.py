@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
+from functools import lru_cache
 from typing import Any
 
 from puhui.decision.policy import Policy
@@ -289,6 +290,26 @@ def _declined(
     )
 
 
+@lru_cache(maxsize=4096)
+def _example(
+    limit_fen: int,
+    rate_annual: Decimal,
+    term_months: int,
+    start: date,
+    method: Method,
+    basis: Basis,
+    principal_months: frozenset[int],
+) -> tuple[str, int]:
+    """The offer's APR (formatted) and first payment: the whole limit drawn over the longest
+    term. Pure, and limits are rounded (policy ``round_down_to``), so on one business day
+    offers repeat these inputs: building the schedule and solving its APR each time was a
+    sixth of a decision's CPU."""
+    example = build_schedule(
+        limit_fen, rate_annual, term_months, start, method, basis, principal_months
+    )
+    return format_rate(example.apr), example.instalments[0].payment_fen
+
+
 def decide(
     app: Application,
     who: Applicant,
@@ -320,11 +341,10 @@ def decide(
     if not limit_check.passed:
         return _declined(app, policy, checks, outcome)
     methods = product.methods_for(outcome.band)
-    term = max(product.terms_months)
-    example = build_schedule(
+    apr, first_payment_fen = _example(
         limit_fen,
         rate_annual,
-        term,
+        max(product.terms_months),
         app.applied_on,
         Method.EQUAL_INSTALLMENT if Method.EQUAL_INSTALLMENT in methods else methods[0],
         product.interest_basis,
@@ -343,12 +363,12 @@ def decide(
         band=outcome.band,
         rate_annual=str(rate_annual),
         penalty_rate_annual=str(penalty),
-        apr=format_rate(example.apr),
+        apr=apr,
         daily_rate=f"{rate_annual / 360 * 100:.4f}%",
         methods=tuple(m.value for m in methods),
         terms_months=product.terms_months,
         expires_on=add_months(app.applied_on, product.line_validity_months).isoformat(),
-        example_monthly_payment_fen=example.instalments[0].payment_fen,
+        example_monthly_payment_fen=first_payment_fen,
     )
     basis_zh = "按日计息" if product.interest_basis is Basis.DAILY else "按月计息"
     return Decision(
