@@ -205,13 +205,24 @@ def test_the_applicants_facts_are_read_from_the_books_in_one_statement(bank, tin
     done, number = _register(onboarding, tiny_run, 6, "13800001006")
     customer_id, person_key = done.user.customer_id, done.user.person_key
 
-    def facts(on=BUSINESS_DAY):
+    def facts():
         with county_db.read() as conn:
             return decision_store.applicant_facts(
-                conn, customer_id, person_key, on, "credit_scoring", NOW
+                conn, customer_id, person_key, "credit_scoring", NOW
             )
 
+    def facts_on(day):
+        """The facts with the books' business date moved to ``day`` (and back)."""
+        with county_db.write() as conn:
+            county_db.set_business_date(conn, day)
+        try:
+            return facts()
+        finally:
+            with county_db.write() as conn:
+                county_db.set_business_date(conn, BUSINESS_DAY)
+
     first = facts()
+    assert first.business_date == BUSINESS_DAY  # read with the facts, in the same statement
     assert first.registered_name == first.name
     assert first.birth_date is not None
     assert first.has_consent
@@ -236,7 +247,8 @@ def test_the_applicants_facts_are_read_from_the_books_in_one_statement(bank, tin
     # Only instalments due within 365 days of the business date count.
     earlier = date(2020, 3, 1)
     within = sum(owed for due, owed in rows if due <= date(2021, 3, 1))
-    assert 0 < facts(earlier).annual_debt_service_fen == within < facts().annual_debt_service_fen
+    assert 0 < facts_on(earlier).annual_debt_service_fen == within
+    assert within < facts().annual_debt_service_fen
 
     with county_db.write() as conn:
         conn.execute(

@@ -186,10 +186,10 @@ class Applications:
         }
         with self.db.read() as conn:
             self.db.generic_plans(conn)
-            on = self.db.business_date(conn)
             facts = decision_store.applicant_facts(
-                conn, customer_id, person_key, on, self.policy.require_consent, now
+                conn, customer_id, person_key, self.policy.require_consent, now
             )
+        on = facts.business_date
         who = self._applicant(facts, person_key)
         application = Application(product.code, on, channel, requested_limit_fen)
         # Features are used only for an eligible applicant (and read only with consent).

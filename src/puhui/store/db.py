@@ -61,6 +61,18 @@ def _sqlite_pragmas(engine: Engine) -> None:
 _BUSINESS_DATE = select(system_state.c.business_date)
 
 
+def opened_business_date(read: date | None) -> date:
+    """The business date as read (alone, or inside a larger statement that selects
+    ``system_state.business_date``); None means the database was never initialised."""
+    if read is None:
+        raise ValidationError(
+            "DB_NOT_INITIALISED",
+            "数据库尚未初始化，请先运行 puhui db upgrade",
+            "the database is not initialised; run `puhui db upgrade` first",
+        )
+    return read
+
+
 class Database:
     """An engine plus the transaction disciplines above."""
 
@@ -158,13 +170,7 @@ class Database:
     def business_date(self, conn: Connection) -> date:
         """The open business date 营业日: the day online transactions take effect."""
         row = conn.execute(_BUSINESS_DATE).first()
-        if row is None:
-            raise ValidationError(
-                "DB_NOT_INITIALISED",
-                "数据库尚未初始化，请先运行 puhui db upgrade",
-                "the database is not initialised; run `puhui db upgrade` first",
-            )
-        return row[0]
+        return opened_business_date(None if row is None else row[0])
 
     def set_business_date(self, conn: Connection, day: date) -> None:
         conn.execute(update(system_state).values(business_date=day))

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Connection,
     Date,
     DateTime,
@@ -28,8 +29,12 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from puhui.errors import Conflict, NotFound
+from puhui.store.db import opened_business_date
 from puhui.store.features import Snapshot, newest_snapshot
 from puhui.store.rows import next_id
 from puhui.store.tables import (
@@ -43,6 +48,7 @@ from puhui.store.tables import (
     loan,
     loan_row,
     review_request,
+    system_state,
 )
 
 
@@ -213,6 +219,8 @@ class ApplicantFacts:
     policy's purpose, the exclusion list, the last decline, and the lending facts — worst open
     DPD, limits held (active or frozen lines), scheduled repayments of the next 12 months."""
 
+    #: The open business date 营业日 the facts are as of.
+    business_date: date
     name: str
     county: str
     segment: str
@@ -232,12 +240,12 @@ def applicant_facts(
     conn: Connection,
     customer_id: int,
     person_key: str,
-    on: date,
     consent_purpose: str,
     now: datetime,
 ) -> ApplicantFacts:
-    """The applicant's facts as of business date ``on`` and instant ``now``, in one statement
-    (a decision is latency-bound: nine separate reads cost more than the work they feed)."""
+    """The applicant's facts as of the open business date (read with them) and instant
+    ``now``, in one statement (a decision is latency-bound: ten separate reads cost more than
+    the work they feed)."""
     row = conn.execute(
         _applicant_facts_query(),
         {
@@ -245,7 +253,6 @@ def applicant_facts(
             "person_key": person_key,
             "purpose": consent_purpose,
             "now": now,
-            "horizon": on + timedelta(days=365),
         },
     ).first()
     if row is None:
@@ -253,6 +260,7 @@ def applicant_facts(
             "CUSTOMER_NOT_FOUND", f"客户不存在：{customer_id}", f"no customer {customer_id}"
         )
     return ApplicantFacts(
+        business_date=opened_business_date(row.business_date),
         name=str(row.name),
         county=str(row.county),
         segment=str(row.segment),
@@ -275,6 +283,34 @@ def applicant_facts(
     )
 
 
+#: The debt service a decision counts: repayments due within this many days of the business date.
+SERVICE_HORIZON_DAYS = 365
+
+
+class _DaysAfter(FunctionElement[date]):
+    """``day`` plus a fixed number of days, as a date, in either engine's SQL."""
+
+    type = Date()
+    inherit_cache = True
+    name = "days_after"
+
+    def __init__(self, day: ColumnElement[date], days: int) -> None:
+        self.days = int(days)
+        super().__init__(day)
+
+
+@compiles(_DaysAfter, "postgresql")
+def _days_after_postgresql(element: _DaysAfter, compiler: SQLCompiler, **kw: Any) -> str:
+    (day,) = element.clauses
+    return f"({compiler.process(day, **kw)} + {element.days})"
+
+
+@compiles(_DaysAfter, "sqlite")
+def _days_after_sqlite(element: _DaysAfter, compiler: SQLCompiler, **kw: Any) -> str:
+    (day,) = element.clauses
+    return f"date({compiler.process(day, **kw)}, '+{element.days} days')"
+
+
 @cache
 def _applicant_facts_query() -> Select[Any]:
     """Built once: composing this statement costs more CPU than running it."""
@@ -282,6 +318,7 @@ def _applicant_facts_query() -> Select[Any]:
     person_key = bindparam("person_key", type_=String)
     now = bindparam("now", type_=DateTime(timezone=True))
     residents = FACT_TABLES["government/residents"]
+    today = select(system_state.c.business_date).scalar_subquery()
     register = (
         select(residents.c.name, residents.c.birth_date)
         .where(residents.c.person_key == person_key)
@@ -314,10 +351,11 @@ def _applicant_facts_query() -> Select[Any]:
     service = (
         select(func.sum(owed))
         .select_from(loan_row.join(loan, loan.c.id == loan_row.c.loan_id))
-        .where(open_loans & (loan_row.c.due_date <= bindparam("horizon", type_=Date)))
+        .where(open_loans & (loan_row.c.due_date <= _DaysAfter(today, SERVICE_HORIZON_DAYS)))
     )
     return (
         select(
+            today.label("business_date"),
             customer.c.name,
             customer.c.county,
             customer.c.segment,
