@@ -185,7 +185,6 @@ class Applications:
             "channel": channel,
         }
         with self.db.read() as conn:
-            self.db.generic_plans(conn)
             facts = decision_store.applicant_facts(
                 conn, customer_id, person_key, self.policy.require_consent, now
             )

@@ -134,16 +134,6 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
-    def generic_plans(self, conn: Connection) -> None:
-        """PostgreSQL: plan this transaction's prepared statements once, not per execution.
-
-        For a hot statement whose plan no parameter changes (every lookup by key, as the 310
-        decision's facts), PostgreSQL otherwise keeps re-planning: the facts statement cost
-        0.43–0.47 ms of database CPU that way, 0.16–0.21 ms planned once (the SET included).
-        A no-op on SQLite."""
-        if self.is_postgres:
-            conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-
     def dispose(self) -> None:
         self.engine.dispose()
 
