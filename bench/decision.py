@@ -153,6 +153,9 @@ def register_borrowers(settings: Settings, people: pd.DataFrame) -> list[Borrowe
             user_store.open_session(
                 conn, borrower.token, secrets.token_urlsafe(24), borrower.user_id, now, SESSION_TTL
             )
+    # Thousands of customers, users and sessions just arrived at once; in service they trickle
+    # in and autovacuum keeps the planner's statistics current — do what it would have done.
+    services.db.analyze()
     services.db.dispose()
     return borrowers
 

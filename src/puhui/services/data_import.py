@@ -272,14 +272,15 @@ class DataImport:
                 results.append(ImportResult(source.name, "", "", "missing"))
                 continue
             results.append(self.import_file(source.name, path, now))
-        if progress is not None:
-            progress("done", len(SOURCES), len(SOURCES))
         if all(r.status == "missing" for r in results):
             raise ValidationError(
                 "RUN_EMPTY",
                 f"目录 {root} 中没有任何合作方数据文件（应为 <合作方>/<表>.parquet|csv|jsonl）",
                 f"{root} holds no partner files (expected <partner>/<table>.parquet|csv|jsonl)",
             )
+        self.db.analyze()  # millions of rows just arrived: plan the next queries on them
+        if progress is not None:
+            progress("done", len(SOURCES), len(SOURCES))
         return results
 
 

@@ -41,6 +41,7 @@ from puhui.store import consent as consent_store
 from puhui.store import facts as fact_store
 from puhui.store import features as snapshot_store
 from puhui.store.db import Database
+from puhui.store.tables import feature_snapshot
 
 #: People per :meth:`FeatureStore.features_of` call: their facts and their contacts' are read
 #: with ``IN (…)`` lists, which must stay a sane size on either engine.
@@ -135,6 +136,7 @@ class FeatureStore:
                 refused,
                 last_batch,
             )
+        self.db.analyze(feature_snapshot.name)
         if out is not None:
             frame = table.features.join(table.groups)
             frame.insert(0, "as_of", pd.Timestamp(as_of))

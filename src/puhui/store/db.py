@@ -134,6 +134,17 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    def analyze(self, *tables: str) -> None:
+        """Refresh PostgreSQL's planner statistics after a bulk load (``ANALYZE``; all tables
+        when none are named). Autovacuum gets there on its own within minutes; until then the
+        queries after a nightly import are planned on empty-table estimates — the 310 facts
+        statement cost 1.58 ms of database CPU per decision on a just-loaded county, 1.19 ms
+        after. A no-op on SQLite (its planner's defaults serve it; ``sqlite_stat1`` stays
+        unwritten)."""
+        if self.is_postgres:
+            with self.engine.connect() as conn, conn.begin():
+                conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}" if tables else "ANALYZE")
+
     def dispose(self) -> None:
         self.engine.dispose()
 
