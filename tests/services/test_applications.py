@@ -15,11 +15,11 @@ from sqlalchemy import func, select, update
 from puhui.cli import main
 from puhui.data.consent import Channel, Purpose, parse_scope
 from puhui.decision import load_policy
-from puhui.errors import Conflict
+from puhui.errors import Conflict, NotFound
 from puhui.products import load_catalogue
 from puhui.scoring.registry import ModelRegistry
 from puhui.services.accounts import Accounts
-from puhui.services.applications import Applications
+from puhui.services.applications import Applications, ApplyRequest, ApplyResult
 from puhui.services.features import FeatureStore
 from puhui.services.lending import Lending
 from puhui.services.onboarding import Onboarding
@@ -301,3 +301,64 @@ def test_concurrent_applications_each_decided_once(bank, tiny_run, county_db):
             )
         ).scalar_one()
     assert stored == 4
+
+
+def test_applications_decided_together_each_get_their_own_outcome(bank, tiny_run, county_db):
+    """``apply_many``: one read and one write for several applicants; an error stays in its
+    place, a retry among new applications gets its stored decision, each decision replays."""
+    apps, onboarding = bank
+    people = [
+        _register(onboarding, tiny_run, 20 + i, f"138000010{30 + i}")[0].user for i in range(8)
+    ]
+    excluded = people[-1]
+    with county_db.write() as conn:  # on the exclusion list: declined
+        decision_store.add_to_blacklist(conn, excluded.person_key, "测试", NOW)
+
+    def request(key, user, product="xintai_farmer_line"):
+        return ApplyRequest(key, user.customer_id, user.person_key, product, NOW)
+
+    ghost = ApplyRequest("m-ghost", 10**9, "nobody", "xintai_farmer_line", NOW)
+    batch = [request(f"m{i}", user) for i, user in enumerate(people)]
+    first = apps.apply_many(
+        [*batch[:2], ghost, *batch[2:4], request("m-bad", people[4], "no_such_product"), *batch[4:]]
+    )
+    assert isinstance(first[2], NotFound)
+    assert first[2].code == "CUSTOMER_NOT_FOUND"
+    assert isinstance(first[5], NotFound)
+    assert first[5].code != "CUSTOMER_NOT_FOUND"
+    decided = [r for i, r in enumerate(first) if i not in (2, 5)]
+    assert all(isinstance(r, ApplyResult) for r in decided)
+    assert len({r.decision_id for r in decided}) == len(people)
+    assert any(r.decision.approved for r in decided)  # lines opened in the shared write
+    assert "BLACKLIST" in decided[-1].decision.reason_codes
+    for result, user in zip(decided, people, strict=True):
+        assert (result.line_id is not None) == result.decision.approved
+        stored = apps.decision(result.decision_id)
+        assert (stored.customer_id, stored.line_id) == (user.customer_id, result.line_id)
+        assert apps.replay(result.decision_id).identical
+        if result.line_id is not None:
+            line = apps.lending.line(result.line_id)
+            assert (line.customer_id, line.limit_fen) == (
+                user.customer_id,
+                result.decision.offer.limit_fen,
+            )
+
+    # Two retries and a new application together: the shared write fails on the stored keys,
+    # each is then stored alone — the retries answered from their records, the new one stored.
+    newcomer = request("m-new", people[0])
+    again = apps.apply_many([batch[0], newcomer, batch[1]])
+    assert (again[0].decision_id, again[0].line_id) == (decided[0].decision_id, decided[0].line_id)
+    assert (again[2].decision_id, again[2].line_id) == (decided[1].decision_id, decided[1].line_id)
+    assert again[1].decision_id not in {r.decision_id for r in decided}
+    # The same key for a different request is refused, in its place only.
+    reused = apps.apply_many([request("m0", people[1]), newcomer])
+    assert isinstance(reused[0], Conflict)
+    assert reused[0].code == "IDEMPOTENCY_KEY_REUSED"
+    assert reused[1].decision_id == again[1].decision_id
+    with county_db.read() as conn:
+        stored = conn.execute(
+            select(func.count()).where(
+                decision_record.c.person_key.in_([u.person_key for u in people])
+            )
+        ).scalar_one()
+    assert stored == len(people) + 1

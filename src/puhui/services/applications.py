@@ -14,11 +14,11 @@ and only when asked.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -33,8 +33,9 @@ from puhui.decision import (
     policy_from_text,
 )
 from puhui.decision.engine import Check, Offer, eligibility, record_fields
-from puhui.errors import Conflict, NotFound, ValidationError
-from puhui.products import Catalogue
+from puhui.errors import Conflict, NotFound, PuhuiError, ValidationError, invariant
+from puhui.loans import CreditLine
+from puhui.products import Catalogue, Product
 from puhui.scoring import Scorer
 from puhui.scoring.registry import ModelRegistry
 from puhui.services.features import FeatureStore
@@ -53,6 +54,41 @@ class ApplyResult:
     decision_id: int
     decision: Decision
     line_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyRequest:
+    """One 310 application as its caller sends it (``key``: the client's idempotency key)."""
+
+    key: str
+    customer_id: int
+    person_key: str
+    product_code: str
+    now: datetime
+    channel: str = "app"
+    requested_limit_fen: int | None = None
+
+    def recorded(self) -> dict[str, object]:
+        """What the idempotency key records of the request (a retry must match it)."""
+        return {
+            "customer_id": self.customer_id,
+            "product": self.product_code,
+            "requested_limit_fen": self.requested_limit_fen,
+            "channel": self.channel,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """An application decided, its line (if approved) built but not yet stored."""
+
+    index: int
+    request: ApplyRequest
+    key: str
+    on: date
+    decision: Decision
+    inputs: dict[str, object]
+    line: CreditLine | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,34 +204,87 @@ class Applications:
         channel: str = "app",
         requested_limit_fen: int | None = None,
     ) -> ApplyResult:
-        """Decide an application and, if approved, open the line — all or nothing.
+        """Decide an application and, if approved, open the line — all or nothing (one
+        application through ``apply_many``; its error, if any, is raised)."""
+        request = ApplyRequest(
+            key, customer_id, person_key, product_code, now, channel, requested_limit_fen
+        )
+        (result,) = self.apply_many([request])
+        if isinstance(result, PuhuiError):
+            raise result
+        return result
 
-        One statement gathers the facts and, when the consent covers scoring, the newest
-        feature snapshot (used only for an eligible applicant); the pure decision runs outside
-        any transaction; one write transaction opens the line and stores the decision and
-        the idempotency key. A retry with the same key recomputes the decision, fails on the
-        stored key and gets the stored decision back."""
+    def apply_many(self, requests: Sequence[ApplyRequest]) -> list[ApplyResult | PuhuiError]:
+        """Decide applications together, each exactly as it would be alone, sharing the trips
+        to the database: one read transaction gathers every applicant's facts (one statement
+        each: customer, register, consent, exclusion list, last decline, open DPD, limits,
+        debt service, business date and — when the consent covers scoring — the newest
+        feature snapshot, used only for an eligible applicant); the pure decisions run outside
+        any transaction; one write transaction opens the lines and stores the decisions and
+        the idempotency keys (a multi-row insert each).
+
+        The result in each request's place is its decision, or the domain error that stopped
+        it (an unknown customer or product, a bad key): one failure does not stop the others.
+        The key is not looked up first: a retry's key is already stored, so the shared insert
+        fails and everything in it rolls back; then each decision is stored on its own, and
+        the retry gets the decision stored under its key (a different request under the key
+        gets ``IDEMPOTENCY_KEY_REUSED``)."""
         started = time.perf_counter()
-        key = idempotency.check_key(key)
-        product = self.catalogue.get(product_code)
-        request = {
-            "customer_id": customer_id,
-            "product": product_code,
-            "requested_limit_fen": requested_limit_fen,
-            "channel": channel,
-        }
-        with self.db.read() as conn:
-            facts = decision_store.applicant_facts(
-                conn, customer_id, person_key, self.policy.require_consent, now
-            )
+        results: list[ApplyResult | PuhuiError | None] = [None] * len(requests)
+        checked: list[tuple[int, str, Product]] = []
+        for index, request in enumerate(requests):
+            try:
+                key = idempotency.check_key(request.key)
+                checked.append((index, key, self.catalogue.get(request.product_code)))
+            except PuhuiError as error:
+                results[index] = error
+        facts: dict[int, decision_store.ApplicantFacts] = {}
+        if checked:
+            with self.db.read() as conn:
+                for index, _, _ in checked:
+                    request = requests[index]
+                    try:
+                        facts[index] = decision_store.applicant_facts(
+                            conn,
+                            request.customer_id,
+                            request.person_key,
+                            self.policy.require_consent,
+                            request.now,
+                        )
+                    except PuhuiError as error:
+                        results[index] = error
+        decided: list[_Decided] = []
+        for index, key, product in checked:
+            if index in facts:
+                try:
+                    decided.append(self._decide(index, requests[index], key, product, facts[index]))
+                except PuhuiError as error:
+                    results[index] = error
+        if decided:
+            self._store_policy(decided[0].request.now)
+            for one, outcome in zip(decided, self._store(decided, started), strict=True):
+                results[one.index] = outcome
+        invariant(None not in results, "every application has an outcome")
+        return cast(list[ApplyResult | PuhuiError], results)
+
+    def _decide(
+        self,
+        index: int,
+        request: ApplyRequest,
+        key: str,
+        product: Product,
+        facts: decision_store.ApplicantFacts,
+    ) -> _Decided:
         on = facts.business_date
-        who = self._applicant(facts, person_key)
-        application = Application(product.code, on, channel, requested_limit_fen)
+        who = self._applicant(facts, request.person_key)
+        application = Application(product.code, on, request.channel, request.requested_limit_fen)
         # Features are used only for an eligible applicant (and read only with consent).
         eligible = all(c.passed for c in eligibility(application, who, self.policy, product))
         snapshot = facts.snapshot if eligible else None
         if eligible and (snapshot is None or on - snapshot.as_of > SNAPSHOT_MAX_AGE):
-            snapshot = self.features.person_features(person_key, min(on, now.date()), now)
+            snapshot = self.features.person_features(
+                request.person_key, min(on, request.now.date()), request.now
+            )
         features: dict[str, object] = {} if snapshot is None else dict(snapshot.features)
         scorer = self.scorer()
         decision = decide(
@@ -206,11 +295,28 @@ class Applications:
             self.policy,
             product,
         )
+        line = None
+        if decision.approved and decision.offer is not None:
+            offer = decision.offer
+            sales = features.get(self.policy.monthly_sales_feature)
+            line = self.lending.new_line(
+                on,
+                request.customer_id,
+                product.code,
+                offer.limit_fen,
+                offer.band,
+                Decimal(str(sales)) if product.sales_pricing and sales else None,
+                Decimal(offer.penalty_rate_annual),
+                who.segment,
+            )
         inputs = {
             "application": record_fields(application),
             "applicant": record_fields(who),
             "features": features,
         }
+        return _Decided(index, request, key, on, decision, inputs, line)
+
+    def _store_policy(self, now: datetime) -> None:
         if self.policy.digest not in self._policies_stored:
             # Once per process, serialised, so two processes never insert the same policy.
             with self.db.write() as conn:
@@ -218,52 +324,69 @@ class Applications:
                     conn, self.policy.digest, self.policy.version, self.policy.source_text, now
                 )
             self._policies_stored.add(self.policy.digest)
+
+    def _store(self, decided: Sequence[_Decided], started: float) -> list[ApplyResult | PuhuiError]:
         try:
-            # No money moves: the write skips the ledger lock (ids from sequences). The key is
-            # not looked up first: a retry's key is already stored, so its insert below fails
-            # and everything here rolls back (the common first request saves a statement).
+            # No money moves: the write skips the ledger lock (ids from sequences).
             with self.db.write_records() as conn:
-                line_id = None
-                if decision.approved and decision.offer is not None:
-                    offer = decision.offer
-                    sales = features.get(self.policy.monthly_sales_feature)
-                    line_id = self.lending.grant_in(
-                        conn,
-                        on,
-                        customer_id,
-                        product.code,
-                        offer.limit_fen,
-                        offer.band,
-                        Decimal(str(sales)) if product.sales_pricing and sales else None,
-                        Decimal(offer.penalty_rate_annual),
-                        segment=who.segment,
-                    ).line_id
-                decision_id = decision_store.record(
-                    conn,
-                    person_key=person_key,
-                    customer_id=customer_id,
-                    product_code=product.code,
-                    channel=channel,
-                    applied_on=on,
-                    outcome=decision.to_dict(),
-                    inputs=inputs,
-                    policy_digest=self.policy.digest,
-                    line_id=line_id,
-                    latency_ms=round((time.perf_counter() - started) * 1000),
-                    now=now,
-                )
-                idempotency.record(
-                    conn, key, "apply", request, {"decision_id": decision_id, "line_id": line_id}
-                )
+                return self._write(conn, decided, started)
         except IntegrityError:
+            if len(decided) > 1:
+                # A stored key among them (a retry) — or a concurrent twin: each on its own.
+                return [outcome for one in decided for outcome in self._store([one], started)]
             # A retry, or the same key committed by a concurrent request first: answer with
-            # what that request stored (a different request under the key is refused there).
+            # what that request stored.
+            (one,) = decided
             with self.db.read() as conn:
-                stored = idempotency.lookup(conn, key, "apply", request)
+                try:
+                    stored = idempotency.lookup(conn, one.key, "apply", one.request.recorded())
+                except PuhuiError as error:  # the key was used for a different request
+                    return [error]
                 if stored is None:
                     raise
-                return self._result(conn, int(stored["decision_id"]))
-        return ApplyResult(decision_id, decision, line_id)
+                return [self._result(conn, int(stored["decision_id"]))]
+
+    def _write(
+        self, conn: Connection, decided: Sequence[_Decided], started: float
+    ) -> list[ApplyResult | PuhuiError]:
+        opened = iter(self.lending.open_lines_in(conn, [d.line for d in decided if d.line]))
+        line_ids = [None if d.line is None else next(opened).line_id for d in decided]
+        latency_ms = round((time.perf_counter() - started) * 1000)
+        decision_ids = decision_store.record(
+            conn,
+            [
+                decision_store.NewDecision(
+                    person_key=d.request.person_key,
+                    customer_id=d.request.customer_id,
+                    product_code=d.decision.product_code,
+                    channel=d.request.channel,
+                    applied_on=d.on,
+                    outcome=d.decision.to_dict(),
+                    inputs=d.inputs,
+                    policy_digest=self.policy.digest,
+                    line_id=line_id,
+                    latency_ms=latency_ms,
+                    now=d.request.now,
+                )
+                for d, line_id in zip(decided, line_ids, strict=True)
+            ],
+        )
+        idempotency.record_many(
+            conn,
+            [
+                (
+                    d.key,
+                    "apply",
+                    d.request.recorded(),
+                    {"decision_id": decision_id, "line_id": line_id},
+                )
+                for d, decision_id, line_id in zip(decided, decision_ids, line_ids, strict=True)
+            ],
+        )
+        return [
+            ApplyResult(decision_id, d.decision, line_id)
+            for d, decision_id, line_id in zip(decided, decision_ids, line_ids, strict=True)
+        ]
 
     def _result(self, conn: Connection, decision_id: int) -> ApplyResult:
         stored = decision_store.get(conn, decision_id)

@@ -8,7 +8,7 @@ open business date (``system_state.business_date``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
@@ -200,17 +200,38 @@ class Lending:
         band: str,
         monthly_sales_yuan: Decimal | None,
         penalty_rate_annual: Decimal | None,
-        *,
-        segment: str | None = None,
     ) -> CreditLine:
-        """Open a line inside the caller's write transaction (the 310 decision's).
+        """Open a line inside the caller's write transaction (an officer's overturned review,
+        a grant): the customer's segment is read here."""
+        segment = str(loan_store.get_customer(conn, customer_id)["segment"])
+        line = self.new_line(
+            on,
+            customer_id,
+            product_code,
+            limit_fen,
+            band,
+            monthly_sales_yuan,
+            penalty_rate_annual,
+            segment,
+        )
+        return self.open_lines_in(conn, [line])[0]
 
-        ``segment`` is the customer's, when the caller read it in this request already (the
-        310 decision's facts); otherwise the customer row is read here."""
+    def new_line(
+        self,
+        on: date,
+        customer_id: int,
+        product_code: str,
+        limit_fen: int,
+        band: str,
+        monthly_sales_yuan: Decimal | None,
+        penalty_rate_annual: Decimal | None,
+        segment: str,
+    ) -> CreditLine:
+        """The line a grant of ``limit_fen`` under ``band`` would open on ``on`` — checked and
+        priced, not yet stored (``open_lines_in`` stores and numbers it). The 310 decision
+        builds its lines here, with the segment its facts read."""
         product = self.catalogue.get(product_code)
         _check_limit(product, limit_fen)
-        if segment is None:
-            segment = str(loan_store.get_customer(conn, customer_id)["segment"])
         if Segment(segment) not in product.segments:
             raise Conflict(
                 "SEGMENT_NOT_COVERED",
@@ -218,7 +239,7 @@ class Lending:
                 f"product {product.code} does not serve segment {segment}",
             )
         rate_annual = product.rate_for(band, monthly_sales_yuan)
-        line = CreditLine(
+        return CreditLine(
             line_id=loan_store.UNNUMBERED,
             customer_id=customer_id,
             product_code=product.code,
@@ -231,7 +252,10 @@ class Lending:
             revolving=product.revolving,
             penalty_rate_annual=penalty_rate_annual or product.penalty_rate(rate_annual),
         )
-        return loan_store.insert_line(conn, line)
+
+    def open_lines_in(self, conn: Connection, lines: Sequence[CreditLine]) -> list[CreditLine]:
+        """Store lines from ``new_line`` inside the caller's write transaction, numbered."""
+        return loan_store.insert_lines(conn, lines)
 
     def set_line_status(self, line_id: int, status: LineStatus) -> CreditLine:
         """Freeze, unfreeze or close a line (illegal moves are refused)."""

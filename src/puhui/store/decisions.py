@@ -76,47 +76,55 @@ def policy_text(conn: Connection, digest: str) -> str:
     return text
 
 
-_INSERT_DECISION = insert(decision_record).returning(decision_record.c.id)
+@dataclass(frozen=True, slots=True)
+class NewDecision:
+    """A decision to store: what was decided, on what inputs, under which policy."""
+
+    person_key: str
+    customer_id: int | None
+    product_code: str
+    channel: str
+    applied_on: date
+    outcome: dict[str, Any]
+    inputs: dict[str, Any]
+    policy_digest: str
+    line_id: int | None
+    latency_ms: int
+    now: datetime
 
 
-def record(
-    conn: Connection,
-    *,
-    person_key: str,
-    customer_id: int | None,
-    product_code: str,
-    channel: str,
-    applied_on: date,
-    outcome: dict[str, Any],
-    inputs: dict[str, Any],
-    policy_digest: str,
-    line_id: int | None,
-    latency_ms: int,
-    now: datetime,
-) -> int:
-    # The id defaults to the table's sequence (rowid on SQLite): one statement, no claim.
-    decision_id = conn.execute(
-        _INSERT_DECISION,
+_INSERT_DECISIONS = insert(decision_record).returning(
+    decision_record.c.id, sort_by_parameter_order=True
+)
+
+
+def record(conn: Connection, decisions: Sequence[NewDecision]) -> list[int]:
+    """Store decisions (one multi-row insert); their ids, in order. An id defaults to the
+    table's sequence (rowid on SQLite): no claim, no lock."""
+    if not decisions:
+        return []
+    rows = [
         {
-            "person_key": person_key,
-            "customer_id": customer_id,
-            "product_code": product_code,
-            "channel": channel,
-            "applied_on": applied_on,
-            "approved": outcome["approved"],
-            "credit_points": outcome["credit_points"],
-            "band": outcome["band"],
-            "policy_version": outcome["policy_version"],
-            "policy_digest": policy_digest,
-            "model_version": outcome["model_version"],
-            "inputs": json.dumps(inputs, sort_keys=True, ensure_ascii=False, default=str),
-            "outcome": json.dumps(outcome, sort_keys=True, ensure_ascii=False, default=str),
-            "line_id": line_id,
-            "latency_ms": latency_ms,
-            "created_at": now,
-        },
-    ).scalar_one()
-    return int(decision_id)
+            "person_key": d.person_key,
+            "customer_id": d.customer_id,
+            "product_code": d.product_code,
+            "channel": d.channel,
+            "applied_on": d.applied_on,
+            "approved": d.outcome["approved"],
+            "credit_points": d.outcome["credit_points"],
+            "band": d.outcome["band"],
+            "policy_version": d.outcome["policy_version"],
+            "policy_digest": d.policy_digest,
+            "model_version": d.outcome["model_version"],
+            "inputs": json.dumps(d.inputs, sort_keys=True, ensure_ascii=False, default=str),
+            "outcome": json.dumps(d.outcome, sort_keys=True, ensure_ascii=False, default=str),
+            "line_id": d.line_id,
+            "latency_ms": d.latency_ms,
+            "created_at": d.now,
+        }
+        for d in decisions
+    ]
+    return [int(i) for i in conn.execute(_INSERT_DECISIONS, rows).scalars()]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
@@ -65,13 +66,27 @@ def record(
     request: dict[str, Any],
     response: dict[str, Any],
 ) -> None:
+    record_many(conn, [(key, operation, request, response)])
+
+
+def record_many(
+    conn: Connection, entries: Sequence[tuple[str, str, dict[str, Any], dict[str, Any]]]
+) -> None:
+    """Store ``(key, operation, request, response)`` entries in one statement; a key already
+    stored fails it (unique), and with it the caller's transaction."""
+    if not entries:
+        return
+    created_at = utcnow()
     conn.execute(
         _INSERT,
-        {
-            "key": key,
-            "operation": operation,
-            "request_hash": request_hash(operation, request),
-            "response": json.dumps(response, sort_keys=True, default=str),
-            "created_at": utcnow(),
-        },
+        [
+            {
+                "key": key,
+                "operation": operation,
+                "request_hash": request_hash(operation, request),
+                "response": json.dumps(response, sort_keys=True, default=str),
+                "created_at": created_at,
+            }
+            for key, operation, request, response in entries
+        ],
     )

@@ -145,19 +145,25 @@ def line_values(line: CreditLine) -> dict[str, Any]:
     }
 
 
-#: The ``line_id`` of a line not yet stored: ``insert_line`` numbers it.
+#: The ``line_id`` of a line not yet stored: ``insert_lines`` numbers it.
 UNNUMBERED = 0
 
-_INSERT_LINE = insert(credit_line).returning(credit_line.c.id)
+_INSERT_LINES = insert(credit_line).returning(credit_line.c.id, sort_by_parameter_order=True)
 
 
-def insert_line(conn: Connection, line: CreditLine) -> CreditLine:
-    """Store a new line and return it numbered: the id is the column default — the table's
-    sequence on PostgreSQL (no ledger lock needed), the rowid on SQLite — taken in the same
-    statement as the insert."""
-    invariant(line.line_id == UNNUMBERED, f"line {line.line_id} is already numbered")
-    line_id = conn.execute(_INSERT_LINE, {"created_at": utcnow(), **line_values(line)})
-    return replace(line, line_id=int(line_id.scalar_one()))
+def insert_lines(conn: Connection, lines: Sequence[CreditLine]) -> list[CreditLine]:
+    """Store new lines (one multi-row insert) and return them numbered, in order: the ids are
+    the column default — the table's sequence on PostgreSQL (no ledger lock needed), the rowid
+    on SQLite — taken in the same statement as the insert."""
+    for line in lines:
+        invariant(line.line_id == UNNUMBERED, f"line {line.line_id} is already numbered")
+    if not lines:
+        return []
+    created_at = utcnow()
+    ids = conn.execute(
+        _INSERT_LINES, [{"created_at": created_at, **line_values(line)} for line in lines]
+    ).scalars()
+    return [replace(line, line_id=int(i)) for line, i in zip(lines, ids, strict=True)]
 
 
 def load_line(conn: Connection, line_id: int) -> CreditLine:
