@@ -3,6 +3,10 @@ reasons, ask for a human review of a decline; authorisation on all of it."""
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
+
 from tests.services.test_applications import _resident
 
 
@@ -79,3 +83,41 @@ def test_withdrawing_consent_stops_scoring(client, tiny_run):
     ).json()
     assert declined["reason_codes"] == ["CONSENT"]
     assert declined["credit_points"] is None
+
+
+def test_applications_arriving_together_are_decided_together(client, tiny_run):
+    """A burst of applies is served in batches (``api.batching``): each caller still gets its
+    own answer — the intruder its 401, a retry within the burst its first decision."""
+    people = [_sign_up(client, tiny_run, 30 + i, f"1380000210{i}") for i in range(8)]
+    app = client.app
+    body = {"product_code": "xintai_farmer_line"}
+
+    async def burst():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+            calls = [
+                http.post(
+                    "/api/v1/applications", json=body, headers={**me, "Idempotency-Key": f"b{i}"}
+                )
+                for i, me in enumerate(people)
+            ]
+            intruder = {"Authorization": "Bearer not-a-session", "Idempotency-Key": "b-x"}
+            calls.append(http.post("/api/v1/applications", json=body, headers=intruder))
+            retry = {**people[0], "Idempotency-Key": "b0"}
+            calls.append(http.post("/api/v1/applications", json=body, headers=retry))
+            return await asyncio.gather(*calls)
+
+    served_before = app.state.apply_batches.stats.batches
+    answers = asyncio.run(burst())
+    assert [a.status_code for a in answers] == [201] * 8 + [401, 201], [a.text for a in answers]
+    decisions = [a.json() for a in answers[:8]]
+    assert len({d["decision_id"] for d in decisions}) == 8
+    assert answers[9].json()["decision_id"] == decisions[0]["decision_id"]
+    assert answers[8].json()["error"]["code"] == "NOT_LOGGED_IN"
+    stats = app.state.apply_batches.stats
+    assert stats.largest > 1
+    assert stats.batches - served_before < len(answers)  # fewer batches than requests
+    for me, decision in zip(people, decisions, strict=True):  # each reads back its own
+        mine = client.get(f"/api/v1/applications/{decision['decision_id']}", headers=me)
+        assert mine.status_code == 200
+        assert mine.json()["reason_codes"] == decision["reason_codes"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -102,6 +103,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # anyio's default is 40 threads; see Settings.request_threads.
         to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        # Everything loaded so far (model, catalogue, libraries) lives as long as the process:
+        # keep it out of the collector's full passes, which otherwise walk it every time.
+        gc.collect()
+        gc.freeze()
         yield
 
     app = FastAPI(
@@ -120,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = build_services(settings)
+    app.state.apply_batches = applications.apply_batches(app.state.services)
     app.state.risk = risk_service(settings, app.state.services.db)
     app.state.reminders = reminder_service(settings, app.state.services.db)
     errors.install(app)

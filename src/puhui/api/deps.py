@@ -10,6 +10,7 @@ act for them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
@@ -19,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from puhui.api.authz import Principal, Role, Scope
 from puhui.errors import Forbidden, NotFound, ValidationError
-from puhui.services.accounts import Unauthenticated
+from puhui.services.accounts import Unauthenticated, live_session
 from puhui.services.wiring import Services
 from puhui.store.idempotency import check_key
 from puhui.store.tables import credit_line, customer, loan
@@ -55,27 +56,52 @@ def session_token(request: Request) -> tuple[str | None, bool]:
     return request.cookies.get(SESSION_COOKIE), True
 
 
-async def with_session(request: Request, svc: Services, then: Callable[[User, str], T]) -> T:
-    """Look up the live session and run ``then(user, csrf_token)`` with it, in one trip to the
-    thread pool: the lookup waits on the database, so the event loop keeps serving, and a
-    blocking ``then`` (the 310 decision) shares the trip instead of taking a second one. A
-    cookie-authenticated write must carry the session's CSRF token (checked before ``then``)."""
-    token, from_cookie = session_token(request)
-    if not token:
-        raise Unauthenticated("NOT_LOGGED_IN", "请先登录", "log in first")
-    check_csrf = from_cookie and request.method not in SAFE_METHODS
-    sent = request.headers.get(CSRF_HEADER) if check_csrf else None
-    if check_csrf and sent is None and "form" in request.headers.get("content-type", ""):
-        sent = (await request.form()).get("csrf_token")  # type: ignore[assignment]
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a request presents to be served: its session token and, for a
+    cookie-authenticated write, the CSRF token it sent (``csrf_checked``)."""
 
-    def run() -> T:
-        user, csrf = svc.accounts.resolve(token, now())
-        if check_csrf and sent != csrf:
+    token: str
+    csrf_checked: bool
+    csrf_sent: str | None
+
+    def admit(self, found: tuple[User, str] | None) -> tuple[User, str]:
+        """The session looked up for the token, if live and (for a cookie-authenticated
+        write) the CSRF token sent is the session's; else the refusal."""
+        user, csrf = live_session(found)
+        if self.csrf_checked and self.csrf_sent != csrf:
             raise Forbidden(
                 "CSRF_FAILED",
                 "页面已过期，请刷新后重试",
                 "missing or wrong CSRF token; reload the page and try again",
             )
+        return user, csrf
+
+
+async def credentials(request: Request) -> Credentials:
+    """The request's credentials (the form is read only for a cookie-authenticated form
+    post without the CSRF header); ``Unauthenticated`` without a session token."""
+    token, from_cookie = session_token(request)
+    if not token:
+        raise Unauthenticated("NOT_LOGGED_IN", "请先登录", "log in first")
+    checked = from_cookie and request.method not in SAFE_METHODS
+    sent = request.headers.get(CSRF_HEADER) if checked else None
+    if checked and sent is None and "form" in request.headers.get("content-type", ""):
+        sent = (await request.form()).get("csrf_token")  # type: ignore[assignment]
+    return Credentials(token, checked, sent)
+
+
+async def with_session(request: Request, svc: Services, then: Callable[[User, str], T]) -> T:
+    """Look up the live session and run ``then(user, csrf_token)`` with it, in one trip to the
+    thread pool: the lookup waits on the database, so the event loop keeps serving, and a
+    blocking ``then`` shares the trip instead of taking a second one. A cookie-authenticated
+    write must carry the session's CSRF token (checked before ``then``)."""
+    presented = await credentials(request)
+
+    def run() -> T:
+        user, csrf = presented.admit(
+            svc.accounts.sessions([presented.token], now()).get(presented.token)
+        )
         request.state.user_id = user.user_id
         return then(user, csrf)
 

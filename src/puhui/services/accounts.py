@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -146,19 +147,28 @@ class Accounts:
         return Session(token, csrf, user)
 
     def resolve(self, token: str, now: datetime) -> tuple[User, str]:
+        """The live session's user and CSRF token (``Unauthenticated`` if there is none)."""
+        return live_session(self.sessions([token], now).get(token))
+
+    def sessions(self, tokens: Sequence[str], now: datetime) -> dict[str, tuple[User, str]]:
+        """The live sessions among ``tokens``, read together (a batch of 310 applications)."""
         with self.db.read() as conn:
-            found = user_store.session_user(conn, token, now)
-        if found is None:
-            raise Unauthenticated(
-                "NOT_LOGGED_IN",
-                "请先登录（会话已过期或无效）",
-                "log in first (session missing or expired)",
-            )
-        return found
+            return user_store.session_users(conn, tokens, now)
 
     def logout(self, token: str) -> None:
         with self.db.write() as conn:
             user_store.revoke_session(conn, token)
+
+
+def live_session(found: tuple[User, str] | None) -> tuple[User, str]:
+    """A session looked up, or ``Unauthenticated`` if the token had none."""
+    if found is None:
+        raise Unauthenticated(
+            "NOT_LOGGED_IN",
+            "请先登录（会话已过期或无效）",
+            "log in first (session missing or expired)",
+        )
+    return found
 
 
 def _verify(hashed: str, password: str) -> bool:

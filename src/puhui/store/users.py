@@ -7,6 +7,7 @@ Session tokens are stored only as their SHA-256; the raw token lives in the clie
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -126,12 +127,12 @@ def open_session(
     )
 
 
-_SESSION_USER = (
-    select(app_user, user_session.c.csrf_token)
+_SESSION_USERS = (
+    select(app_user, user_session.c.token_hash, user_session.c.csrf_token)
     .join(user_session, user_session.c.user_id == app_user.c.id)
     .where(
         and_(
-            user_session.c.token_hash == bindparam("token_hash"),
+            user_session.c.token_hash.in_(bindparam("token_hashes", expanding=True)),
             user_session.c.revoked.is_(False),
             user_session.c.expires_at > bindparam("now", type_=DateTime(timezone=True)),
             app_user.c.disabled.is_(False),
@@ -140,10 +141,19 @@ _SESSION_USER = (
 )
 
 
+def session_users(
+    conn: Connection, tokens: Sequence[str], now: datetime
+) -> dict[str, tuple[User, str]]:
+    """The live sessions among ``tokens`` (one statement): each token's user and CSRF token;
+    a token unknown, expired or revoked is absent."""
+    hashes = {token_hash(token): token for token in tokens}
+    rows = conn.execute(_SESSION_USERS, {"token_hashes": list(hashes), "now": now})
+    return {hashes[row.token_hash]: (_user(row), row.csrf_token) for row in rows}
+
+
 def session_user(conn: Connection, token: str, now: datetime) -> tuple[User, str] | None:
     """The live session's user and CSRF token, or None if unknown, expired or revoked."""
-    row = conn.execute(_SESSION_USER, {"token_hash": token_hash(token), "now": now}).first()
-    return None if row is None else (_user(row), row._mapping["csrf_token"])
+    return session_users(conn, [token], now).get(token)
 
 
 def revoke_session(conn: Connection, token: str) -> None:

@@ -3,33 +3,38 @@ human review an applicant may ask for after an adverse decision (PIPL art. 24)."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from fastapi import APIRouter, Request, status
 
 from puhui.api import schemas
 from puhui.api.authz import Action, Principal, Role, Scope, authorize
+from puhui.api.batching import Batches
 from puhui.api.deps import (
+    Credentials,
     IdempotencyHeader,
     PrincipalDep,
     RecordId,
     Services,
     ServicesDep,
+    credentials,
     namespaced_key,
     now,
     principal_of,
-    with_session,
 )
 from puhui.data.consent import parse_channel, parse_purpose, parse_scope
 from puhui.decision import Decision
-from puhui.errors import Conflict, Forbidden
+from puhui.errors import Conflict, Forbidden, PuhuiError, invariant
 from puhui.money import positive_yuan, to_fen
 from puhui.schedule import Method
-from puhui.services.applications import decision_from_dict
+from puhui.services.applications import ApplyRequest, decision_from_dict
 from puhui.store import decisions as decision_store
 from puhui.store import loans as loan_store
 from puhui.store.decisions import Review, StoredDecision
-from puhui.store.users import User
 
 router = APIRouter(tags=["310 applications 申请"])
 
@@ -137,32 +142,86 @@ def withdraw_consent(purpose: str, principal: PrincipalDep, svc: ServicesDep) ->
 # -- apply --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Application:
+    """One apply request, as it waits for its batch."""
+
+    presented: Credentials
+    body: schemas.ApplyIn
+    key: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An application's outcome, and who asked (for the request log)."""
+
+    user_id: int | None
+    outcome: schemas.DecisionOut | PuhuiError
+
+
+def decide_together(svc: Services, applications: Sequence[Application]) -> list[Answer]:
+    """Serve a batch of apply requests (blocking; in the thread pool): the sessions in one
+    read, then each caller admitted and authorised exactly as one request alone would be, then
+    every admitted application decided together (``Applications.apply_many``). Each answer is
+    in its request's place."""
+    sessions = svc.accounts.sessions([a.presented.token for a in applications], now())
+    answers: list[Answer | None] = [None] * len(applications)
+    admitted: list[tuple[int, int, ApplyRequest]] = []
+    for index, application in enumerate(applications):
+        user_id = None
+        try:
+            user, _ = application.presented.admit(sessions.get(application.presented.token))
+            user_id = user.user_id
+            principal = principal_of(user)
+            customer_id, person_key = _borrower(principal)
+            requested = application.body.requested_limit
+            request = ApplyRequest(
+                namespaced_key(principal, application.key),
+                customer_id,
+                person_key,
+                application.body.product_code,
+                application.at,
+                requested_limit_fen=(
+                    to_fen(positive_yuan(requested, field="requested_limit")) if requested else None
+                ),
+            )
+        except PuhuiError as refused:
+            answers[index] = Answer(user_id, refused)
+            continue
+        admitted.append((index, user_id, request))
+    decided = svc.applications.apply_many([request for _, _, request in admitted])
+    for (index, user_id, _), result in zip(admitted, decided, strict=True):
+        answers[index] = Answer(
+            user_id,
+            result
+            if isinstance(result, PuhuiError)
+            else decision_out(result.decision_id, result.decision, result.line_id),
+        )
+    invariant(None not in answers, "every application has an answer")
+    return cast(list[Answer], answers)
+
+
+def apply_batches(svc: Services) -> Batches[Application, Answer]:
+    """The apply requests of one server process, served in batches."""
+    return Batches(lambda batch: decide_together(svc, batch))
+
+
 @router.post("/applications", status_code=status.HTTP_201_CREATED)
 async def apply(
-    body: schemas.ApplyIn, request: Request, svc: ServicesDep, key: IdempotencyHeader = None
+    body: schemas.ApplyIn, request: Request, key: IdempotencyHeader = None
 ) -> schemas.DecisionOut:
-    """申请额度 The 310 decision: no human on the path. Needs ``Idempotency-Key``."""
+    """申请额度 The 310 decision: no human on the path. Needs ``Idempotency-Key``.
 
-    def decide(user: User, _csrf: str) -> schemas.DecisionOut:
-        principal = principal_of(user)
-        customer_id, person_key = _borrower(principal)
-        requested = (
-            to_fen(positive_yuan(body.requested_limit, field="requested_limit"))
-            if body.requested_limit
-            else None
-        )
-        result = svc.applications.apply(
-            namespaced_key(principal, key),
-            customer_id,
-            person_key,
-            body.product_code,
-            now(),
-            requested_limit_fen=requested,
-        )
-        return decision_out(result.decision_id, result.decision, result.line_id)
-
-    # The session and the decision in one trip to the thread pool (the hot path).
-    return await with_session(request, svc, decide)
+    Applications arriving together are decided together (``api.batching``): each gets
+    exactly the decision it would alone."""
+    presented = await credentials(request)
+    batches: Batches[Application, Answer] = request.app.state.apply_batches
+    answer = await batches.submit(Application(presented, body, key, now()))
+    request.state.user_id = answer.user_id
+    if isinstance(answer.outcome, PuhuiError):
+        raise answer.outcome
+    return answer.outcome
 
 
 def _decision_scope(decision_id: int, svc: Services) -> tuple[Scope, StoredDecision]:

@@ -1,0 +1,97 @@
+"""``api.batching.Batches``: requests that arrive together are served together, each gets its
+own outcome in its place, a failure reaches only its batch, and nothing waits to fill a batch."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from puhui.api.batching import Batches
+
+
+def test_a_lone_request_is_served_at_once_and_alone():
+    seen: list[list[int]] = []
+    batches = Batches(lambda items: seen.append(list(items)) or [i * 10 for i in items])
+
+    async def one():
+        return await batches.submit(7)
+
+    assert asyncio.run(one()) == 70
+    assert seen == [[7]]
+
+
+def test_a_burst_is_served_in_batches_each_item_its_own_outcome():
+    sizes: list[int] = []
+    gate = threading.Event()
+
+    def handle(items):
+        gate.wait(5)  # the first batch holds the thread while the burst arrives
+        sizes.append(len(items))
+        return [f"out-{i}" for i in items]
+
+    batches = Batches(handle, max_batch=8, max_in_flight=1)
+
+    async def burst():
+        calls = [asyncio.ensure_future(batches.submit(i)) for i in range(20)]
+        await asyncio.sleep(0.05)
+        gate.set()
+        return await asyncio.gather(*calls)
+
+    assert asyncio.run(burst()) == [f"out-{i}" for i in range(20)]
+    assert sizes == [8, 8, 4]  # in arrival order, never more than max_batch
+    assert (batches.stats.batches, batches.stats.items, batches.stats.largest) == (3, 20, 8)
+
+
+def test_a_failing_batch_fails_only_its_own_items():
+    def handle(items):
+        if 13 in items:
+            raise RuntimeError("boom")
+        return list(items)
+
+    batches = Batches(handle, max_batch=2, max_in_flight=1)
+
+    async def burst():
+        return await asyncio.gather(
+            *(batches.submit(i) for i in (1, 12, 13, 14, 15)), return_exceptions=True
+        )
+
+    outcomes = asyncio.run(burst())  # batches (1, 12), (13, 14), (15,)
+    assert outcomes[:2] == [1, 12]
+    assert [type(o) for o in outcomes[2:4]] == [RuntimeError, RuntimeError]
+    assert outcomes[4] == 15
+
+
+def test_a_caller_that_went_away_does_not_stop_the_others():
+    gate = threading.Event()
+
+    def handle(items):
+        gate.wait(5)
+        return list(items)
+
+    batches = Batches(handle, max_batch=4, max_in_flight=1)
+
+    async def burst():
+        first = asyncio.ensure_future(batches.submit(0))
+        calls = [asyncio.ensure_future(batches.submit(i)) for i in (1, 2, 3)]
+        await asyncio.sleep(0.05)
+        calls[1].cancel()  # its client disconnected while it waited
+        gate.set()
+        return await first, await asyncio.gather(*calls, return_exceptions=True)
+
+    first, rest = asyncio.run(burst())
+    assert first == 0
+    assert rest[0] == 1
+    assert isinstance(rest[1], asyncio.CancelledError)
+    assert rest[2] == 3
+
+
+def test_a_handler_must_answer_every_item():
+    batches = Batches(lambda items: [], max_batch=4)
+
+    async def one():
+        return await batches.submit(1)
+
+    with pytest.raises(Exception, match="one outcome per item"):
+        asyncio.run(one())
