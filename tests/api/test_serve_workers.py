@@ -1,0 +1,91 @@
+"""``puhui serve --workers N``: each worker listens on the port with its own socket (the kernel
+spreads connections over them), a second server on the same port is refused with a sentence,
+and Ctrl-C stops every worker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+START_TIMEOUT_S = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _listening_sockets(port: int) -> int:
+    """Listening TCP sockets on ``port`` (``/proc/net/tcp``: state 0A is LISTEN)."""
+    found = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "0A" and int(local.split(":")[1], 16) == port:
+            found += 1
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an exited child waits for this container's init to reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.slow
+def test_workers_listen_apart_refuse_a_taken_port_and_stop_together(tmp_path, sqlite_template):
+    path = tmp_path / "serve.db"
+    shutil.copy(sqlite_template, path)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PUHUI_DATABASE_URL": f"sqlite:///{path}",
+        "PUHUI_DATA_DIR": str(tmp_path),
+        "PUHUI_ENV": "test",
+    }
+    command = [sys.executable, "-m", "puhui", "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while _listening_sockets(port) < 2:
+            assert server.poll() is None, server.stdout.read().decode()
+            assert time.monotonic() < deadline, "the two workers did not start listening"
+            time.sleep(0.2)
+        assert _listening_sockets(port) == 2  # one per worker, not one shared
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            assert all(client.get("/api/v1/health").status_code == 200 for _ in range(20))
+        workers = _children(server.pid)
+        assert len(workers) >= 2
+
+        second = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert second.returncode != 0
+        assert "already in use" in second.stdout + second.stderr
+        assert _listening_sockets(port) == 2  # the first server is untouched
+
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=60) == 0
+        assert not [pid for pid in workers if _running(pid)]
+        assert _listening_sockets(port) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=30)
