@@ -362,3 +362,41 @@ def test_applications_decided_together_each_get_their_own_outcome(bank, tiny_run
             )
         ).scalar_one()
     assert stored == len(people) + 1
+
+
+def test_facts_of_several_applicants_are_each_as_read_alone(bank, tiny_run, county_db):
+    """One statement for a batch: each applicant's facts equal a read of that one alone, an
+    unknown customer is None in its place, and consent is judged at each applicant's instant."""
+    apps, onboarding = bank
+    people = [
+        _register(onboarding, tiny_run, 40 + i, f"138000010{50 + i}")[0].user for i in range(3)
+    ]
+    for number, user in enumerate(people):  # applying computes and keeps their features
+        apps.apply(
+            f"together-{number}", user.customer_id, user.person_key, "xintai_farmer_line", NOW
+        )
+    before_consent = NOW.replace(year=NOW.year - 30)  # long before anyone consented
+    asked = [
+        (people[0].customer_id, people[0].person_key, NOW),
+        (10**9, "nobody", NOW),
+        (people[1].customer_id, people[1].person_key, NOW),
+        (people[2].customer_id, people[2].person_key, before_consent),
+    ]
+    with county_db.read() as conn:
+        together = decision_store.applicants_facts(conn, asked, "credit_scoring")
+        alone = [
+            decision_store.applicant_facts(conn, c, k, "credit_scoring", at)
+            for c, k, at in asked
+            if c != 10**9
+        ]
+    assert together[1] is None
+    assert [together[0], together[2], together[3]] == alone
+    assert together[0].existing_limit_fen > 0 or together[0].last_decline_on is not None
+    assert together[2].has_consent
+    with county_db.read() as conn:
+        kept = decision_store.applicant_facts(
+            conn, people[2].customer_id, people[2].person_key, "credit_scoring", NOW
+        )
+    assert kept.snapshot is not None
+    assert not together[3].has_consent  # the same person's consent, at an earlier instant:
+    assert together[3].snapshot is None  # their features stay in the database

@@ -240,19 +240,23 @@ class Applications:
                 results[index] = error
         facts: dict[int, decision_store.ApplicantFacts] = {}
         if checked:
+            applicants = [requests[index] for index, _, _ in checked]
             with self.db.read() as conn:
-                for index, _, _ in checked:
-                    request = requests[index]
-                    try:
-                        facts[index] = decision_store.applicant_facts(
-                            conn,
-                            request.customer_id,
-                            request.person_key,
-                            self.policy.require_consent,
-                            request.now,
-                        )
-                    except PuhuiError as error:
-                        results[index] = error
+                read = decision_store.applicants_facts(
+                    conn,
+                    [(a.customer_id, a.person_key, a.now) for a in applicants],
+                    self.policy.require_consent,
+                )
+            for (index, _, _), found in zip(checked, read, strict=True):
+                if found is None:
+                    customer_id = requests[index].customer_id
+                    results[index] = NotFound(
+                        "CUSTOMER_NOT_FOUND",
+                        f"客户不存在：{customer_id}",
+                        f"no customer {customer_id}",
+                    )
+                else:
+                    facts[index] = found
         decided: list[_Decided] = []
         for index, key, product in checked:
             if index in facts:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -19,14 +19,16 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Integer,
     Select,
     String,
     bindparam,
     exists,
     func,
     insert,
+    literal,
     select,
-    true,
+    union_all,
     update,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -35,8 +37,8 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from puhui.errors import Conflict, NotFound
 from puhui.store.db import opened_business_date
-from puhui.store.features import Snapshot, newest_snapshot
-from puhui.store.rows import next_id
+from puhui.store.features import Snapshot, newest_snapshot_of
+from puhui.store.rows import execute_rows, next_id
 from puhui.store.tables import (
     FACT_TABLES,
     blacklist,
@@ -45,6 +47,7 @@ from puhui.store.tables import (
     customer,
     decision_policy,
     decision_record,
+    feature_snapshot,
     loan,
     loan_row,
     review_request,
@@ -124,7 +127,7 @@ def record(conn: Connection, decisions: Sequence[NewDecision]) -> list[int]:
         }
         for d in decisions
     ]
-    return [int(i) for i in conn.execute(_INSERT_DECISIONS, rows).scalars()]
+    return [int(i) for i in execute_rows(conn, _INSERT_DECISIONS, rows).scalars()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +247,29 @@ class ApplicantFacts:
     snapshot: Snapshot | None
 
 
+def applicants_facts(
+    conn: Connection,
+    applicants: Sequence[tuple[int, str, datetime]],
+    consent_purpose: str,
+) -> list[ApplicantFacts | None]:
+    """The facts of each ``(customer_id, person_key, at)`` as of the open business date (read
+    with them) and the applicant's instant ``at`` (for consent), in one statement for all (a
+    decision is latency-bound: ten reads per applicant cost more than the work they feed);
+    None for an unknown customer."""
+    found: list[ApplicantFacts | None] = [None] * len(applicants)
+    for start in range(0, len(applicants), MAX_FACTS_PER_STATEMENT):
+        chunk = applicants[start : start + MAX_FACTS_PER_STATEMENT]
+        parameters: dict[str, object] = {"purpose": consent_purpose}
+        for position, (customer_id, person_key, at) in enumerate(chunk):
+            parameters[f"c{position}"] = customer_id
+            parameters[f"k{position}"] = person_key
+            parameters[f"t{position}"] = at
+        for row in conn.execute(_applicant_facts_query(len(chunk)), parameters):
+            position = int(row.position)
+            found[start + position] = _facts(row, chunk[position][1])
+    return found
+
+
 def applicant_facts(
     conn: Connection,
     customer_id: int,
@@ -251,22 +277,16 @@ def applicant_facts(
     consent_purpose: str,
     now: datetime,
 ) -> ApplicantFacts:
-    """The applicant's facts as of the open business date (read with them) and instant
-    ``now``, in one statement (a decision is latency-bound: ten separate reads cost more than
-    the work they feed)."""
-    row = conn.execute(
-        _applicant_facts_query(),
-        {
-            "customer_id": customer_id,
-            "person_key": person_key,
-            "purpose": consent_purpose,
-            "now": now,
-        },
-    ).first()
-    if row is None:
+    """One applicant's facts (``applicants_facts``); ``CUSTOMER_NOT_FOUND`` if unknown."""
+    (facts,) = applicants_facts(conn, [(customer_id, person_key, now)], consent_purpose)
+    if facts is None:
         raise NotFound(
             "CUSTOMER_NOT_FOUND", f"客户不存在：{customer_id}", f"no customer {customer_id}"
         )
+    return facts
+
+
+def _facts(row: Any, person_key: str) -> ApplicantFacts:
     return ApplicantFacts(
         business_date=opened_business_date(row.business_date),
         name=str(row.name),
@@ -289,6 +309,10 @@ def applicant_facts(
             json.loads(row.snapshot_features),
         ),
     )
+
+
+#: Applicants per facts statement (a batch of 310 applications is at most 32).
+MAX_FACTS_PER_STATEMENT = 64
 
 
 #: The debt service a decision counts: repayments due within this many days of the business date.
@@ -319,20 +343,30 @@ def _days_after_sqlite(element: _DaysAfter, compiler: SQLCompiler, **kw: Any) ->
     return f"date({compiler.process(day, **kw)}, '+{element.days} days')"
 
 
-@cache
-def _applicant_facts_query() -> Select[Any]:
-    """Built once: composing this statement costs more CPU than running it."""
-    customer_id = bindparam("customer_id", type_=BigInteger)
-    person_key = bindparam("person_key", type_=String)
-    now = bindparam("now", type_=DateTime(timezone=True))
+@lru_cache(maxsize=MAX_FACTS_PER_STATEMENT)
+def _applicant_facts_query(size: int) -> Select[Any]:
+    """The facts statement for ``size`` applicants (parameters ``c0, k0, t0, c1, …``), built
+    once per size: composing it costs more CPU than running it. The applicants are a table of
+    parameters (a common table expression) joined to the customer; every other fact is a
+    subquery on that applicant's row."""
+    # (A VALUES list would read better, but SQLAlchemy cannot cache a statement holding one
+    # and compiled it on every execution: 1.3 ms a decision.)
+    applicant = union_all(
+        *(
+            select(
+                literal(position, Integer).label("position"),
+                bindparam(f"c{position}", type_=BigInteger).label("customer_id"),
+                bindparam(f"k{position}", type_=String).label("person_key"),
+                bindparam(f"t{position}", type_=DateTime(timezone=True)).label("at"),
+            )
+            for position in range(size)
+        )
+    ).cte("applicant")
+    customer_id = applicant.c.customer_id
+    person_key = applicant.c.person_key
+    now = applicant.c.at
     residents = FACT_TABLES["government/residents"]
     today = select(system_state.c.business_date).scalar_subquery()
-    register = (
-        select(residents.c.name, residents.c.birth_date)
-        .where(residents.c.person_key == person_key)
-        .limit(1)
-        .subquery()
-    )
     open_loans = (loan.c.customer_id == customer_id) & loan.c.status.in_(("active", "overdue"))
     has_consent = exists().where(
         (consent.c.person_key == person_key)
@@ -340,8 +374,6 @@ def _applicant_facts_query() -> Select[Any]:
         & (consent.c.granted_at <= now)
         & (consent.c.withdrawn_at.is_(None) | (consent.c.withdrawn_at > now))
     )
-    # Consent gates the join: without it the snapshot never leaves the database.
-    snapshot = newest_snapshot(person_key).subquery()
     blacklisted = exists().where(blacklist.c.person_key == person_key)
     last_decline = select(func.max(decision_record.c.applied_on)).where(
         (decision_record.c.person_key == person_key) & decision_record.c.approved.is_(False)
@@ -361,26 +393,28 @@ def _applicant_facts_query() -> Select[Any]:
         .select_from(loan_row.join(loan, loan.c.id == loan_row.c.loan_id))
         .where(open_loans & (loan_row.c.due_date <= _DaysAfter(today, SERVICE_HORIZON_DAYS)))
     )
-    return (
-        select(
-            today.label("business_date"),
-            customer.c.name,
-            customer.c.county,
-            customer.c.segment,
-            register.c.name.label("registered_name"),
-            register.c.birth_date,
-            has_consent.label("has_consent"),
-            blacklisted.label("blacklisted"),
-            last_decline.scalar_subquery().label("last_decline_on"),
-            dpd.scalar_subquery().label("dpd"),
-            limits.scalar_subquery().label("limits"),
-            service.scalar_subquery().label("service"),
-            snapshot.c.as_of.label("snapshot_as_of"),
-            snapshot.c.build_id.label("snapshot_build_id"),
-            snapshot.c.features.label("snapshot_features"),
-        )
-        .select_from(customer.outerjoin(register, true()).outerjoin(snapshot, has_consent))
-        .where(customer.c.id == customer_id)
+    return select(
+        applicant.c.position,
+        today.label("business_date"),
+        customer.c.name,
+        customer.c.county,
+        customer.c.segment,
+        residents.c.name.label("registered_name"),
+        residents.c.birth_date,
+        has_consent.label("has_consent"),
+        blacklisted.label("blacklisted"),
+        last_decline.scalar_subquery().label("last_decline_on"),
+        dpd.scalar_subquery().label("dpd"),
+        limits.scalar_subquery().label("limits"),
+        service.scalar_subquery().label("service"),
+        feature_snapshot.c.as_of.label("snapshot_as_of"),
+        feature_snapshot.c.build_id.label("snapshot_build_id"),
+        feature_snapshot.c.features.label("snapshot_features"),
+    ).select_from(
+        applicant.join(customer, customer.c.id == customer_id)
+        .outerjoin(residents, residents.c.person_key == person_key)
+        # Consent gates the join: without it the snapshot never leaves the database.
+        .outerjoin(feature_snapshot, newest_snapshot_of(person_key) & has_consent)
     )
 
 

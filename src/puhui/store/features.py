@@ -78,15 +78,21 @@ def replace_build(
     return build_id
 
 
-def newest_snapshot(person_key: ColumnElement[str]) -> Select[tuple[date, int, str]]:
-    """The statement for a person's newest snapshot (as of, build id, features JSON), for
-    :func:`latest` and for statements that read it along with other facts."""
-    return (
-        select(feature_snapshot.c.as_of, feature_snapshot.c.build_id, feature_snapshot.c.features)
-        .where(feature_snapshot.c.person_key == person_key)
-        .order_by(feature_snapshot.c.as_of.desc())
-        .limit(1)
+def newest_snapshot_of(person_key: ColumnElement[str]) -> ColumnElement[bool]:
+    """The condition that picks a person's newest snapshot out of ``feature_snapshot`` (for
+    :func:`latest`, and for statements that join it to other facts: the 310 decision's)."""
+    newer = feature_snapshot.alias("newer")
+    newest = select(func.max(newer.c.as_of)).where(newer.c.person_key == person_key)
+    return (feature_snapshot.c.person_key == person_key) & (
+        feature_snapshot.c.as_of == newest.scalar_subquery()
     )
+
+
+def newest_snapshot(person_key: ColumnElement[str]) -> Select[tuple[date, int, str]]:
+    """The statement for a person's newest snapshot (as of, build id, features JSON)."""
+    return select(
+        feature_snapshot.c.as_of, feature_snapshot.c.build_id, feature_snapshot.c.features
+    ).where(newest_snapshot_of(person_key))
 
 
 _LATEST = newest_snapshot(bindparam("person_key", type_=String))

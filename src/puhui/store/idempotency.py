@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from puhui.errors import Conflict, ValidationError
 from puhui.store.ledger import utcnow
+from puhui.store.rows import execute_rows
 from puhui.store.tables import idempotency
 
 MAX_KEY_LENGTH = 120
@@ -77,7 +78,8 @@ def record_many(
     if not entries:
         return
     created_at = utcnow()
-    conn.execute(
+    execute_rows(
+        conn,
         _INSERT,
         [
             {

@@ -23,7 +23,7 @@ from puhui.money import rate_from_e8, rate_to_e8
 from puhui.products import Segment
 from puhui.schedule import Basis, Method
 from puhui.store.ledger import ensure_accounts, utcnow
-from puhui.store.rows import next_id
+from puhui.store.rows import execute_rows, next_id
 from puhui.store.tables import app_user, credit_line, customer, loan, loan_row
 
 # -- customers ----------------------------------------------------------------------------
@@ -160,8 +160,8 @@ def insert_lines(conn: Connection, lines: Sequence[CreditLine]) -> list[CreditLi
     if not lines:
         return []
     created_at = utcnow()
-    ids = conn.execute(
-        _INSERT_LINES, [{"created_at": created_at, **line_values(line)} for line in lines]
+    ids = execute_rows(
+        conn, _INSERT_LINES, [{"created_at": created_at, **line_values(line)} for line in lines]
     ).scalars()
     return [replace(line, line_id=int(i)) for line, i in zip(lines, ids, strict=True)]
 
