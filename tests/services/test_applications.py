@@ -400,3 +400,27 @@ def test_facts_of_several_applicants_are_each_as_read_alone(bank, tiny_run, coun
     assert kept.snapshot is not None
     assert not together[3].has_consent  # the same person's consent, at an earlier instant:
     assert together[3].snapshot is None  # their features stay in the database
+
+
+def test_a_second_application_of_one_customer_in_a_batch_sees_the_first(bank, tiny_run):
+    """Two keys of one customer in the same batch (two devices, a double tap): the second is
+    decided after the first is stored, on facts that include the first's line — not both on
+    the same facts, which could open two lines."""
+    apps, onboarding = bank
+    people = [
+        _register(onboarding, tiny_run, 50 + i, f"138000010{60 + i}")[0].user for i in range(6)
+    ]
+
+    def request(key, user):
+        return ApplyRequest(key, user.customer_id, user.person_key, "xintai_farmer_line", NOW)
+
+    batch = [request(f"d{i}", user) for i, user in enumerate(people)]
+    batch += [request(f"d{i}-again", user) for i, user in enumerate(people)]
+    results = apps.apply_many(batch)
+    firsts, seconds = results[: len(people)], results[len(people) :]
+    approved = [(f, s) for f, s in zip(firsts, seconds, strict=True) if f.decision.approved]
+    assert approved  # at least one line opened by a first application
+    for first, second in approved:
+        assert second.decision_id != first.decision_id
+        seen = apps.decision(second.decision_id).inputs["applicant"]
+        assert seen["existing_limit_fen"] >= first.decision.offer.limit_fen

@@ -216,19 +216,37 @@ class Applications:
 
     def apply_many(self, requests: Sequence[ApplyRequest]) -> list[ApplyResult | PuhuiError]:
         """Decide applications together, each exactly as it would be alone, sharing the trips
-        to the database: one read transaction gathers every applicant's facts (one statement
-        each: customer, register, consent, exclusion list, last decline, open DPD, limits,
-        debt service, business date and — when the consent covers scoring — the newest
-        feature snapshot, used only for an eligible applicant); the pure decisions run outside
-        any transaction; one write transaction opens the lines and stores the decisions and
-        the idempotency keys (a multi-row insert each).
+        to the database: one statement reads every applicant's facts (customer, register,
+        consent, exclusion list, last decline, open DPD, limits, debt service, business date
+        and — when the consent covers scoring — the newest feature snapshot, used only for an
+        eligible applicant); the pure decisions run outside any transaction; one write
+        transaction opens the lines and stores the decisions and the idempotency keys (a
+        multi-row insert each).
 
         The result in each request's place is its decision, or the domain error that stopped
         it (an unknown customer or product, a bad key): one failure does not stop the others.
-        The key is not looked up first: a retry's key is already stored, so the shared insert
-        fails and everything in it rolls back; then each decision is stored on its own, and
-        the retry gets the decision stored under its key (a different request under the key
-        gets ``IDEMPOTENCY_KEY_REUSED``)."""
+        A customer's second application in the batch (another key: a second device, a double
+        tap) is decided after the first is stored, on facts that include it — as it would be
+        alone. The key is not looked up first: a retry's key is already stored, so the shared
+        insert fails and everything in it rolls back; then each decision is stored on its
+        own, and the retry gets the decision stored under its key (a different request under
+        the key gets ``IDEMPOTENCY_KEY_REUSED``)."""
+        first: list[int] = []
+        later: list[int] = []
+        applying: set[int] = set()
+        for index, request in enumerate(requests):
+            (later if request.customer_id in applying else first).append(index)
+            applying.add(request.customer_id)
+        if later:
+            outcomes = dict(
+                zip(first, self._apply_batch([requests[i] for i in first]), strict=True)
+            )
+            outcomes |= zip(later, self.apply_many([requests[i] for i in later]), strict=True)
+            return [outcomes[index] for index in range(len(requests))]
+        return self._apply_batch(requests)
+
+    def _apply_batch(self, requests: Sequence[ApplyRequest]) -> list[ApplyResult | PuhuiError]:
+        """``apply_many`` for applications of distinct customers."""
         started = time.perf_counter()
         results: list[ApplyResult | PuhuiError | None] = [None] * len(requests)
         checked: list[tuple[int, str, Product]] = []
