@@ -25,8 +25,9 @@ Per engine, in a throwaway database (PostgreSQL: created and dropped) and data d
 Every apply must answer 201 with a decision id; anything else is an error, counted and shown
 (a run with errors says so in red and exits 1). Afterwards the database must hold exactly one
 decision per successful apply. ``decide ms`` is the server's own ``latency_ms`` of each
-decision (inside ``Applications.apply``, up to storing the decision; excludes HTTP, session
-and the line opening) — the rest of the client latency is HTTP, auth and queueing. ``CPU ms``
+decision (the time of its batch inside ``Applications.apply_many``, from the batch's start to
+its write; excludes HTTP, the session read and the wait for the batch) — the rest of the
+client latency is HTTP, auth and queueing. ``CPU ms``
 is CPU time per request of the server's processes + (PostgreSQL) the database backends, read
 from /proc: on a shared machine it is steadier than latency, and 2 cores divided by it (plus the
 generator's) bounds the throughput an otherwise idle machine could give. Backends whose
