@@ -1,6 +1,6 @@
 """``puhui serve --workers N``: each worker listens on the port with its own socket (the kernel
 spreads connections over them), a second server on the same port is refused with a sentence,
-and Ctrl-C stops every worker."""
+a worker that dies is replaced, and Ctrl-C stops every worker."""
 
 from __future__ import annotations
 
@@ -44,6 +44,28 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def _listens(pid: int) -> bool:
+    """Whether process ``pid`` is a worker (it holds a listening socket; the supervisor's
+    other child, multiprocessing's resource tracker, does not)."""
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    inodes = set()
+    for fd in fds:
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and fields[9] in inodes:
+            return True
+    return False
+
+
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
@@ -80,6 +102,21 @@ def test_workers_listen_apart_refuse_a_taken_port_and_stop_together(tmp_path, sq
         assert second.returncode != 0
         assert "already in use" in second.stdout + second.stderr
         assert _listening_sockets(port) == 2  # the first server is untouched
+
+        # A worker that dies is replaced; the port keeps one socket per worker.
+        dead = next(pid for pid in workers if _listens(pid))
+        os.kill(dead, signal.SIGKILL)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not (
+            _listening_sockets(port) == 2
+            and len([p for p in _children(server.pid) if _listens(p)]) == 2
+            and dead not in _children(server.pid)
+        ):
+            assert time.monotonic() < deadline, "the dead worker was not replaced"
+            time.sleep(0.2)
+        workers = _children(server.pid)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            assert all(client.get("/api/v1/health").status_code == 200 for _ in range(20))
 
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=60) == 0
