@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from puhui.api import batching
 from puhui.api.batching import Batches
 
 
@@ -95,3 +96,28 @@ def test_a_handler_must_answer_every_item():
 
     with pytest.raises(Exception, match="one outcome per item"):
         asyncio.run(one())
+
+
+def test_each_batch_is_logged_with_its_size(monkeypatch):
+    logged: list[dict] = []
+    monkeypatch.setattr(batching, "log_event", lambda event, **fields: logged.append(fields))
+    gate = threading.Event()
+
+    def handle(items):
+        gate.wait(5)
+        return list(items)
+
+    batches = Batches(handle, name="apply", max_batch=3, max_in_flight=1)
+
+    async def burst():
+        calls = [asyncio.ensure_future(batches.submit(i)) for i in range(5)]
+        await asyncio.sleep(0.05)
+        gate.set()
+        return await asyncio.gather(*calls)
+
+    assert asyncio.run(burst()) == list(range(5))
+    assert [(f["name"], f["size"], f["waiting"]) for f in logged] == [
+        ("apply", 3, 2),
+        ("apply", 2, 0),
+    ]
+    assert all(f["ms"] >= 0 for f in logged)

@@ -14,6 +14,7 @@ once, each of at most ``max_batch`` items, in arrival order.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Generic, TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from puhui.errors import invariant
+from puhui.logs import log_event
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -48,6 +50,7 @@ class Batches(Generic[In, Out]):
         self,
         handle: Callable[[Sequence[In]], Sequence[Out]],
         *,
+        name: str = "batch",
         max_batch: int = 32,
         max_in_flight: int = 1,
     ) -> None:
@@ -57,6 +60,7 @@ class Batches(Generic[In, Out]):
         ``max_batch`` 16, 32 or 64 measured alike — 32 bounds one batch's time."""
         invariant(max_batch >= 1 and max_in_flight >= 1, "batches hold and run at least one")
         self.handle = handle
+        self.name = name
         self.max_batch = max_batch
         self.max_in_flight = max_in_flight
         self.stats = BatchStats()
@@ -80,14 +84,25 @@ class Batches(Generic[In, Out]):
                 self.stats.batches += 1
                 self.stats.items += count
                 self.stats.largest = max(self.stats.largest, count)
+                started = time.perf_counter()
                 try:
                     outcomes = await run_in_threadpool(self.handle, [item for item, _ in batch])
                     invariant(len(outcomes) == count, "one outcome per item")
                 except Exception as error:
+                    # Every caller of the batch gets it (mapped once, at the edge, to a 500).
                     for _, done in batch:
                         if not done.done():
                             done.set_exception(error)
                     continue
+                finally:
+                    # One line per batch (each request has its own too): how full they run.
+                    log_event(
+                        "batch",
+                        name=self.name,
+                        size=count,
+                        waiting=len(self._waiting),
+                        ms=round((time.perf_counter() - started) * 1000, 1),
+                    )
                 for (_, done), outcome in zip(batch, outcomes, strict=True):
                     if not done.done():  # its caller may have gone (client disconnected)
                         done.set_result(outcome)

@@ -204,7 +204,7 @@ def decide_together(svc: Services, applications: Sequence[Application]) -> list[
 
 def apply_batches(svc: Services) -> Batches[Application, Answer]:
     """The apply requests of one server process, served in batches."""
-    return Batches(lambda batch: decide_together(svc, batch))
+    return Batches(lambda batch: decide_together(svc, batch), name="apply")
 
 
 @router.post("/applications", status_code=status.HTTP_201_CREATED)
