@@ -146,10 +146,6 @@ class Accounts:
             user_store.open_session(conn, token, csrf, user.user_id, now, SESSION_TTL)
         return Session(token, csrf, user)
 
-    def resolve(self, token: str, now: datetime) -> tuple[User, str]:
-        """The live session's user and CSRF token (``Unauthenticated`` if there is none)."""
-        return live_session(self.sessions([token], now).get(token))
-
     def sessions(self, tokens: Sequence[str], now: datetime) -> dict[str, tuple[User, str]]:
         """The live sessions among ``tokens``, read together (a batch of 310 applications)."""
         with self.db.read() as conn:

@@ -2,7 +2,7 @@
 
 Loan ids are assigned as ``MAX(id) + 1`` inside the serialised write transaction
 (``Database.write``) because a loan's ledger accounts are named after its id and must exist
-before the loan row. Credit-line ids come from the table's sequence (``insert_line``): a 310
+before the loan row. Credit-line ids come from the table's sequence (``insert_lines``): a 310
 decision opens lines outside the ledger lock.
 """
 

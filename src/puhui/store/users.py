@@ -151,11 +151,6 @@ def session_users(
     return {hashes[row.token_hash]: (_user(row), row.csrf_token) for row in rows}
 
 
-def session_user(conn: Connection, token: str, now: datetime) -> tuple[User, str] | None:
-    """The live session's user and CSRF token, or None if unknown, expired or revoked."""
-    return session_users(conn, [token], now).get(token)
-
-
 def revoke_session(conn: Connection, token: str) -> None:
     conn.execute(
         update(user_session)
