@@ -119,7 +119,7 @@ def test_blend_contributions_add_up_to_its_log_odds_from_one_baseline(
     assert np.ptp(baseline) < 1e-9
     assert np.ptp(z) > 1.0  # people differ, so the check above is not vacuous
     for i in range(20):
-        raw_one, contrib_one = mixed_blend.raw_and_contributions_one(matrix[i : i + 1])
+        ((raw_one, contrib_one),) = mixed_blend.raw_and_contributions(matrix[i : i + 1])
         assert raw_one == pytest.approx(z[i], abs=1e-9)
         assert contrib_one == pytest.approx(contributions[i].tolist(), abs=1e-9)
 

@@ -55,6 +55,23 @@ def test_single_row_and_batch_agree(scorer: Scorer, table: pd.DataFrame) -> None
         assert [r.feature for r in one.reasons] == [c for c in codes if c]
 
 
+def test_a_batch_gives_each_person_exactly_what_they_get_alone(
+    scorer: Scorer, table: pd.DataFrame
+) -> None:
+    # The 310 path scores applicants in batches; replay scores one — they must agree bit for
+    # bit (==, not approx), whoever else is in the batch and wherever the person sits in it.
+    people = [
+        {k: (None if pd.isna(v) else v) for k, v in record.items()}
+        for record in table[FEATURES].head(60).to_dict("records")
+    ]
+    alone = [scorer.score_one(person) for person in people]
+    assert scorer.score_many(people) == alone
+    assert scorer.score_many(people[::-1]) == alone[::-1]
+    assert scorer.score_many(people[7:9]) == alone[7:9]
+    assert len({r.pd for r in alone}) > 30  # people differ: the comparison is not vacuous
+    assert scorer.score_many([]) == []
+
+
 def test_reason_codes_are_the_factors_with_the_most_negative_effect_on_the_score(
     scorer: Scorer,
 ) -> None:

@@ -4,6 +4,7 @@ go to a person on request; ineligible people are never scored."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -15,7 +16,7 @@ from sqlalchemy import func, select, update
 from puhui.cli import main
 from puhui.data.consent import Channel, Purpose, parse_scope
 from puhui.decision import load_policy
-from puhui.errors import Conflict, NotFound
+from puhui.errors import Conflict, NotFound, ValidationError
 from puhui.products import load_catalogue
 from puhui.scoring.registry import ModelRegistry
 from puhui.services.accounts import Accounts
@@ -424,3 +425,45 @@ def test_a_second_application_of_one_customer_in_a_batch_sees_the_first(bank, ti
         assert second.decision_id != first.decision_id
         seen = apps.decision(second.decision_id).inputs["applicant"]
         assert seen["existing_limit_fen"] >= first.decision.offer.limit_fen
+
+
+def test_features_the_model_refuses_fail_only_their_own_applicant(bank, tiny_run, monkeypatch):
+    """Applicants of a batch are scored in one model call; if one's features are unusable,
+    only that applicant gets the error — the others are decided as they would be alone."""
+    apps, onboarding = bank
+    people = [
+        _register(onboarding, tiny_run, 70 + i, f"138000010{80 + i}")[0].user for i in range(3)
+    ]
+    broken = people[1].person_key
+    compute = apps.features.person_features
+
+    def features_with_one_broken(person_key, as_of, now):
+        snapshot = compute(person_key, as_of, now)
+        if person_key != broken:
+            return snapshot
+        first = next(iter(snapshot.features))
+        return dataclasses.replace(snapshot, features={**snapshot.features, first: "坏"})
+
+    monkeypatch.setattr(apps.features, "person_features", features_with_one_broken)
+    monkeypatch.setattr(apps, "_scores", _counting(apps._scores, calls := []))
+    results = apps.apply_many(
+        [
+            ApplyRequest(f"f{i}", user.customer_id, user.person_key, "xintai_farmer_line", NOW)
+            for i, user in enumerate(people)
+        ]
+    )
+    assert [len(eligible) for (eligible,) in calls] == [3]  # scored as one batch
+    assert isinstance(results[1], ValidationError)
+    assert results[1].code == "FEATURE_TYPE"
+    for result in (results[0], results[2]):
+        assert isinstance(result, ApplyResult)
+        assert result.decision.model_version is not None  # scored
+        assert apps.replay(result.decision_id).identical
+
+
+def _counting(function, calls):
+    def counted(*args):
+        calls.append(args)
+        return function(*args)
+
+    return counted

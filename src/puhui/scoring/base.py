@@ -9,6 +9,8 @@ Invariants
 - ``predict_proba(X)[:, 1]`` is the *calibrated* PD; ``decision_function`` is the raw log-odds.
 - ``risk_contributions`` are in raw log-odds, one column per feature, positive = raises PD
   (lowers the score); they are what reason codes are ranked by.
+- ``raw_and_contributions`` gives each row the numbers it gets alone, bit for bit, whatever
+  the other rows (so a decision scored in a batch replays one at a time).
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ class CreditModel(Protocol):
 
     def risk_contributions(self, matrix: npt.NDArray) -> npt.NDArray[np.float64]: ...
 
-    def raw_and_contributions_one(self, row: npt.NDArray) -> tuple[float, list[float]]: ...
+    def raw_and_contributions(self, matrix: npt.NDArray) -> list[tuple[float, list[float]]]:
+        """Each encoded row's raw log-odds and contributions, exactly as for that row alone
+        (the 310 path scores a batch; a replay scores one)."""
+        ...
 
     def feature_importance(self) -> dict[str, float]: ...
 

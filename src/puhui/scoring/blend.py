@@ -241,16 +241,25 @@ class BlendCreditModel(CreditClassifierMixin):
             out += (weight * slopes)[:, None] * contributions
         return out
 
-    def raw_and_contributions_one(self, row: npt.NDArray) -> tuple[float, list[float]]:
-        """Raw log-odds and contributions of one encoded row (scalar maths after the members)."""
-        total = 0.0
-        out = [0.0] * row.shape[1]
-        for member, weight in self._members():
-            raw, contributions = member.raw_and_contributions_one(row)
-            slope = _secant_slope_one(member.calibrator_, raw - sum(contributions), raw)
-            total += weight * _calibrated_log_odds_one(member.calibrator_, raw)
-            out = [o + weight * slope * c for o, c in zip(out, contributions, strict=True)]
-        return total, out
+    def raw_and_contributions(self, matrix: npt.NDArray) -> list[tuple[float, list[float]]]:
+        """Raw log-odds and contributions per encoded row (scalar maths after the members)."""
+        members = [
+            (member.calibrator_, weight, member.raw_and_contributions(matrix))
+            for member, weight in self._members()
+        ]
+        out = []
+        for i in range(matrix.shape[0]):
+            total = 0.0
+            combined = [0.0] * matrix.shape[1]
+            for calibrator, weight, rows in members:
+                raw, contributions = rows[i]
+                slope = _secant_slope_one(calibrator, raw - sum(contributions), raw)
+                total += weight * _calibrated_log_odds_one(calibrator, raw)
+                combined = [
+                    o + weight * slope * c for o, c in zip(combined, contributions, strict=True)
+                ]
+            out.append((total, combined))
+        return out
 
     def feature_importance(self) -> dict[str, float]:
         """The members' shares weighted by ``w`` and ``1 − w`` (they still add up to 1)."""

@@ -9,8 +9,8 @@ Invariants
 - Scoring input must have exactly the trained feature columns: a missing, extra or mistyped
   column is refused with an error naming it (``FEATURE_MISSING``, ``FEATURE_UNEXPECTED``,
   ``FEATURE_TYPE``); nothing is guessed.
-- ``encode_row`` (the single-row 310 path) uses no pandas and gives exactly the same numbers as
-  ``encode_frame`` on a one-row frame.
+- ``encode_rows`` (the 310 path: mappings, one per person) uses no pandas and gives exactly the
+  same numbers as ``encode_frame`` on a frame of those rows.
 """
 
 from __future__ import annotations
@@ -132,16 +132,23 @@ class FeatureEncoder:
 
     def encode_row(self, features: Mapping[str, object]) -> npt.NDArray:
         """Encode one person's features (a mapping) to a 1 × n float64 matrix, without pandas."""
-        if len(features) != len(self.columns):
-            check_columns(features.keys(), self.columns, allow_extra=False)
-        row = np.empty((1, len(self.columns)), dtype=np.float64)
-        for j, column in enumerate(self.columns):
-            try:
-                value = features[column]
-            except KeyError:
-                raise _missing(column) from None
-            row[0, j] = self._encode_value(column, value)
-        return row
+        return self.encode_rows([features])
+
+    def encode_rows(self, people: Sequence[Mapping[str, object]]) -> npt.NDArray:
+        """Encode people's features (a mapping each) to a rows × n float64 matrix, without
+        pandas."""
+        out = np.empty((len(people), len(self.columns)), dtype=np.float64)
+        for i, features in enumerate(people):
+            if len(features) != len(self.columns):
+                check_columns(features.keys(), self.columns, allow_extra=False)
+            row = out[i]
+            for j, column in enumerate(self.columns):
+                try:
+                    value = features[column]
+                except KeyError:
+                    raise _missing(column) from None
+                row[j] = self._encode_value(column, value)
+        return out
 
     def _encode_value(self, column: str, value: object) -> float:
         if value is None:
@@ -149,12 +156,14 @@ class FeatureEncoder:
         if column in self.categorical:
             code = self.vocab[column].get(_category_key(value))
             return MISSING if code is None else float(code)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise _mistyped(column, value)
-        number = float(value)
-        if math.isnan(number) or number in self.sentinels.get(column, ()):
+        # A float is the common case (snapshots are JSON numbers): skip the ABC check.
+        if type(value) is not float:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise _mistyped(column, value)
+            value = float(value)
+        if math.isnan(value) or value in self.sentinels.get(column, ()):
             return MISSING
-        return number
+        return value
 
     def display_value(self, column: str, encoded: float) -> str:
         """A human-readable value for reason sentences (the category name, or the number)."""

@@ -236,15 +236,18 @@ class ScorecardCreditModel(CreditClassifierMixin):
     def risk_contributions(self, matrix: npt.NDArray) -> npt.NDArray[np.float64]:
         return _woe(self.bins_, matrix) * self.coef_ - self.mean_terms_
 
-    def raw_and_contributions_one(self, row: npt.NDArray) -> tuple[float, list[float]]:
-        """Raw log-odds and contributions of one encoded row, in pure Python."""
-        values = row[0].tolist()
-        terms = [
-            coef * b.woe_one(v)
-            for coef, b, v in zip(self.coef_.tolist(), self.bins_, values, strict=True)
-        ]
-        raw = self.intercept_ + sum(terms)
-        return raw, [t - m for t, m in zip(terms, self.mean_terms_.tolist(), strict=True)]
+    def raw_and_contributions(self, matrix: npt.NDArray) -> list[tuple[float, list[float]]]:
+        """Raw log-odds and contributions per encoded row, in pure Python, row by row."""
+        coefs = self.coef_.tolist()
+        means = self.mean_terms_.tolist()
+        out = []
+        for values in matrix.tolist():
+            terms = [
+                coef * b.woe_one(v) for coef, b, v in zip(coefs, self.bins_, values, strict=True)
+            ]
+            raw = self.intercept_ + sum(terms)
+            out.append((raw, [t - m for t, m in zip(terms, means, strict=True)]))
+        return out
 
     def feature_importance(self) -> dict[str, float]:
         """Share of |coef| × std(WOE): how much each feature moves the log-odds."""

@@ -1,11 +1,14 @@
 """In-process scoring 在线评分: one person for the 310 decision, or a batch, vectorised.
 
-:meth:`Scorer.score_one` takes a plain mapping of feature values and returns a
-:class:`ScoreResult` (calibrated PD, credit points, band, reasons, model version). It avoids
-pandas: the row is encoded in pure Python, the model runs on a 1 × n array, calibration and
-scaling are scalar maths. :meth:`Scorer.score_batch` does the same for a DataFrame with numpy.
+:meth:`Scorer.score_many` takes plain mappings of feature values (one per person) and returns a
+:class:`ScoreResult` each (calibrated PD, credit points, band, reasons, model version). It
+avoids pandas: the rows are encoded in pure Python, the model runs once on the rows × n array,
+calibration and scaling are scalar maths; :meth:`Scorer.score_one` is ``score_many`` of one.
+:meth:`Scorer.score_batch` does the same for a DataFrame with numpy.
 
 Invariants
+- A person's ``score_many`` result is the same, bit for bit, whoever else is in the batch, and
+  equals ``score_one`` (a 310 decision made in a batch replays alone).
 - ``score_batch`` on one row and ``score_one`` agree (same PD, points, band, reasons).
 - Input columns must be exactly the model's features (the error names the column).
 """
@@ -13,7 +16,7 @@ Invariants
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,22 +84,36 @@ class Scorer:
         return self._columns
 
     def score_one(self, features: Mapping[str, object]) -> ScoreResult:
-        """Score one person (the 310 path): no pandas, one model call."""
+        """Score one person (a replay, the CLI): ``score_many`` of one."""
+        (result,) = self.score_many([features])
+        return result
+
+    def score_many(self, people: Sequence[Mapping[str, object]]) -> list[ScoreResult]:
+        """Score people (the 310 path: a batch of applicants): no pandas, one model call.
+        Each result is exactly what that person alone would get."""
+        if not people:
+            return []
         encoder = self.model.encoder_
-        row = encoder.encode_row(features)
-        raw, contributions = self.model.raw_and_contributions_one(row)
-        pd_ = self.model.calibrator_.predict_one(raw)
+        matrix = encoder.encode_rows(people)
         scale = self.spec.scale
-        points = scale.point_from_pd(pd_)
-        reasons = tuple(
-            self.spec.reasons.reason(
-                self._columns[j],
-                encoder.display_value(self._columns[j], row[0, j]),
-                contributions[j],
+        results = []
+        for row, (raw, contributions) in zip(
+            matrix, self.model.raw_and_contributions(matrix), strict=True
+        ):
+            pd_ = self.model.calibrator_.predict_one(raw)
+            points = scale.point_from_pd(pd_)
+            reasons = tuple(
+                self.spec.reasons.reason(
+                    self._columns[j],
+                    encoder.display_value(self._columns[j], row[j]),
+                    contributions[j],
+                )
+                for j in top_reason_indices(contributions, self.spec.reasons_top_k)
             )
-            for j in top_reason_indices(contributions, self.spec.reasons_top_k)
-        )
-        return ScoreResult(pd_, points, scale.band(points), reasons, self.model_version)
+            results.append(
+                ScoreResult(pd_, points, scale.band(points), reasons, self.model_version)
+            )
+        return results
 
     def score_batch(self, frame: pd.DataFrame, *, with_reasons: bool = False) -> pd.DataFrame:
         """Score a frame of people; returns ``pd``, ``credit_points``, ``band`` (and the codes

@@ -79,6 +79,22 @@ class ApplyRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An application with everything known before scoring: the applicant's facts, whether
+    the eligibility rules pass, and (when they do) the features to score."""
+
+    index: int
+    request: ApplyRequest
+    key: str
+    product: Product
+    on: date
+    application: Application
+    who: Applicant
+    eligible: bool
+    features: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
 class _Decided:
     """An application decided, its line (if approved) built but not yet stored."""
 
@@ -256,32 +272,22 @@ class Applications:
                 checked.append((index, key, self.catalogue.get(request.product_code)))
             except PuhuiError as error:
                 results[index] = error
-        facts: dict[int, decision_store.ApplicantFacts] = {}
-        if checked:
-            applicants = [requests[index] for index, _, _ in checked]
-            with self.db.read() as conn:
-                read = decision_store.applicants_facts(
-                    conn,
-                    [(a.customer_id, a.person_key, a.now) for a in applicants],
-                    self.policy.require_consent,
-                )
-            for (index, _, _), found in zip(checked, read, strict=True):
-                if found is None:
-                    customer_id = requests[index].customer_id
-                    results[index] = NotFound(
-                        "CUSTOMER_NOT_FOUND",
-                        f"客户不存在：{customer_id}",
-                        f"no customer {customer_id}",
-                    )
-                else:
-                    facts[index] = found
+        prepared: list[_Prepared] = []
+        read = self._facts([requests[index] for index, _, _ in checked])
+        for (index, key, product), facts in zip(checked, read, strict=True):
+            try:
+                if isinstance(facts, PuhuiError):
+                    raise facts
+                prepared.append(self._prepare(index, requests[index], key, product, facts))
+            except PuhuiError as error:
+                results[index] = error
+        scores = self._scores([p for p in prepared if p.eligible])
         decided: list[_Decided] = []
-        for index, key, product in checked:
-            if index in facts:
-                try:
-                    decided.append(self._decide(index, requests[index], key, product, facts[index]))
-                except PuhuiError as error:
-                    results[index] = error
+        for one in prepared:
+            try:
+                decided.append(self._decide(one, scores.get(one.index)))
+            except PuhuiError as error:
+                results[one.index] = error
         if decided:
             self._store_policy(decided[0].request.now)
             for one, outcome in zip(decided, self._store(decided, started), strict=True):
@@ -289,14 +295,36 @@ class Applications:
         invariant(None not in results, "every application has an outcome")
         return cast(list[ApplyResult | PuhuiError], results)
 
-    def _decide(
+    def _facts(
+        self, requests: Sequence[ApplyRequest]
+    ) -> list[decision_store.ApplicantFacts | PuhuiError]:
+        """Every applicant's facts, in one statement (an unknown customer: its error)."""
+        if not requests:
+            return []
+        with self.db.read() as conn:
+            read = decision_store.applicants_facts(
+                conn,
+                [(r.customer_id, r.person_key, r.now) for r in requests],
+                self.policy.require_consent,
+            )
+        return [
+            NotFound(
+                "CUSTOMER_NOT_FOUND", f"客户不存在：{r.customer_id}", f"no customer {r.customer_id}"
+            )
+            if found is None
+            else found
+            for r, found in zip(requests, read, strict=True)
+        ]
+
+    def _prepare(
         self,
         index: int,
         request: ApplyRequest,
         key: str,
         product: Product,
         facts: decision_store.ApplicantFacts,
-    ) -> _Decided:
+    ) -> _Prepared:
+        self.scorer()  # no model, no decision (even a decline names the model it would use)
         on = facts.business_date
         who = self._applicant(facts, request.person_key)
         application = Application(product.code, on, request.channel, request.requested_limit_fen)
@@ -308,35 +336,61 @@ class Applications:
                 request.person_key, min(on, request.now.date()), request.now
             )
         features: dict[str, object] = {} if snapshot is None else dict(snapshot.features)
+        return _Prepared(index, request, key, product, on, application, who, eligible, features)
+
+    def _scores(self, eligible: Sequence[_Prepared]) -> dict[int, ScoreOutcome | PuhuiError]:
+        """The eligible applicants scored together (one model call); each score is exactly
+        what the applicant alone would get, so the decision replays one at a time. Features the
+        model refuses fail only their own applicant."""
+        if not eligible:
+            return {}
         scorer = self.scorer()
-        decision = decide(
-            application,
-            who,
-            features,
-            lambda f: outcome_of(scorer.score_one(f)),
-            self.policy,
-            product,
-        )
+        try:
+            scored: list[Any] = scorer.score_many([p.features for p in eligible])
+        except PuhuiError:
+            scored = []
+            for one in eligible:
+                try:
+                    scored.append(scorer.score_one(one.features))
+                except PuhuiError as error:
+                    scored.append(error)
+        return {
+            p.index: s if isinstance(s, PuhuiError) else outcome_of(s)
+            for p, s in zip(eligible, scored, strict=True)
+        }
+
+    def _decide(self, one: _Prepared, score: ScoreOutcome | PuhuiError | None) -> _Decided:
+        """Decide with the score computed for the batch (``decide`` asks for it only when
+        the eligibility rules pass — exactly when it was computed)."""
+
+        def scored(features: Mapping[str, object]) -> ScoreOutcome:
+            invariant(features is one.features and score is not None, "scored with the batch")
+            if isinstance(score, PuhuiError):
+                raise score
+            return score
+
+        request = one.request
+        decision = decide(one.application, one.who, one.features, scored, self.policy, one.product)
         line = None
         if decision.approved and decision.offer is not None:
             offer = decision.offer
-            sales = features.get(self.policy.monthly_sales_feature)
+            sales = one.features.get(self.policy.monthly_sales_feature)
             line = self.lending.new_line(
-                on,
+                one.on,
                 request.customer_id,
-                product.code,
+                one.product.code,
                 offer.limit_fen,
                 offer.band,
-                Decimal(str(sales)) if product.sales_pricing and sales else None,
+                Decimal(str(sales)) if one.product.sales_pricing and sales else None,
                 Decimal(offer.penalty_rate_annual),
-                who.segment,
+                one.who.segment,
             )
         inputs = {
-            "application": record_fields(application),
-            "applicant": record_fields(who),
-            "features": features,
+            "application": record_fields(one.application),
+            "applicant": record_fields(one.who),
+            "features": one.features,
         }
-        return _Decided(index, request, key, on, decision, inputs, line)
+        return _Decided(one.index, request, one.key, one.on, decision, inputs, line)
 
     def _store_policy(self, now: datetime) -> None:
         if self.policy.digest not in self._policies_stored:
