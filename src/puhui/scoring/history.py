@@ -31,6 +31,9 @@ from typing import Protocol
 from puhui.errors import ValidationError
 from puhui.scoring.scorer import Scorer, ScoreResult
 
+#: People scored per model call when rescoring (bounds the matrix, not the result).
+RESCORE_CHUNK = 1024
+
 
 @dataclass(frozen=True, slots=True)
 class ScoreRecord:
@@ -220,16 +223,21 @@ def rescore_many(
     differ from their ``prior`` score; one record each, in person-key order.
 
     People whose features and model equal their prior score's are left out: nothing about them
-    is new. Each person is scored with ``score_one``, the 310 decision's own path, so the same
+    is new. People are scored with ``score_many``, the 310 decision's own path, so the same
     features give exactly the points the line was granted on.
     """
-    out = []
+    changed = []
     for key in sorted(features):
         digest = features_sha256(features[key])
-        before = prior.get(key)
-        if _unchanged(before, digest, scorer.model_version):
-            continue
-        record = _record(scorer.score_one(features[key]), key, digest, scored_at)
-        comparable = before is not None and before.model_version == record.model_version
-        out.append(Rescored(record, before.credit_points if comparable else None))
+        if not _unchanged(prior.get(key), digest, scorer.model_version):
+            changed.append((key, digest))
+    out = []
+    for start in range(0, len(changed), RESCORE_CHUNK):
+        chunk = changed[start : start + RESCORE_CHUNK]
+        results = scorer.score_many([features[key] for key, _ in chunk])
+        for (key, digest), result in zip(chunk, results, strict=True):
+            record = _record(result, key, digest, scored_at)
+            before = prior.get(key)
+            comparable = before is not None and before.model_version == record.model_version
+            out.append(Rescored(record, before.credit_points if comparable else None))
     return out
