@@ -448,7 +448,7 @@ def test_features_the_model_refuses_fail_only_their_own_applicant(bank, tiny_run
     monkeypatch.setattr(apps, "_scores", _counting(apps._scores, calls := []))
     results = apps.apply_many(
         [
-            ApplyRequest(f"f{i}", user.customer_id, user.person_key, "xintai_farmer_line", NOW)
+            ApplyRequest(f"unusable-{i}", user.customer_id, user.person_key, "xintai_farmer_line", NOW)
             for i, user in enumerate(people)
         ]
     )
