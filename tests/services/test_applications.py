@@ -11,7 +11,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from puhui.cli import main
 from puhui.data.consent import Channel, Purpose, parse_scope
@@ -383,13 +383,26 @@ def test_facts_of_several_applicants_are_each_as_read_alone(bank, tiny_run, coun
         (people[1].customer_id, people[1].person_key, NOW),
         (people[2].customer_id, people[2].person_key, before_consent),
     ]
-    with county_db.read() as conn:
-        together = decision_store.applicants_facts(conn, asked, "credit_scoring")
-        alone = [
-            decision_store.applicant_facts(conn, c, k, "credit_scoring", at)
-            for c, k, at in asked
-            if c != 10**9
-        ]
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if statement.startswith("WITH applicant"):
+            statements.append(statement)
+
+    event.listen(county_db.engine, "before_cursor_execute", seen)
+    try:
+        with county_db.read() as conn:
+            together = decision_store.applicants_facts(conn, asked, "credit_scoring")
+            alone = [
+                decision_store.applicant_facts(conn, c, k, "credit_scoring", at)
+                for c, k, at in asked
+                if c != 10**9
+            ]
+    finally:
+        event.remove(county_db.engine, "before_cursor_execute", seen)
+    # PostgreSQL: four applicants or one, the same statement (arrays of them, unnested)
+    assert len(statements) == 4
+    assert len(set(statements)) == (1 if county_db.is_postgres else 2)
     assert together[1] is None
     assert [together[0], together[2], together[3]] == alone
     assert together[0].existing_limit_fen > 0 or together[0].last_decline_on is not None
@@ -448,7 +461,9 @@ def test_features_the_model_refuses_fail_only_their_own_applicant(bank, tiny_run
     monkeypatch.setattr(apps, "_scores", _counting(apps._scores, calls := []))
     results = apps.apply_many(
         [
-            ApplyRequest(f"unusable-{i}", user.customer_id, user.person_key, "xintai_farmer_line", NOW)
+            ApplyRequest(
+                f"unusable-{i}", user.customer_id, user.person_key, "xintai_farmer_line", NOW
+            )
             for i, user in enumerate(people)
         ]
     )

@@ -13,16 +13,15 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, select
 
 from puhui.errors import Conflict, ValidationError
 from puhui.store.ledger import utcnow
-from puhui.store.rows import execute_rows
+from puhui.store.rows import insert_batch
 from puhui.store.tables import idempotency
 
 MAX_KEY_LENGTH = 120
 
-_INSERT = insert(idempotency)
 _LOOKUP = select(idempotency.c.operation, idempotency.c.request_hash, idempotency.c.response).where(
     idempotency.c.key == bindparam("key")
 )
@@ -78,9 +77,9 @@ def record_many(
     if not entries:
         return
     created_at = utcnow()
-    execute_rows(
+    insert_batch(
         conn,
-        _INSERT,
+        idempotency,
         [
             {
                 "key": key,

@@ -23,7 +23,7 @@ from puhui.money import rate_from_e8, rate_to_e8
 from puhui.products import Segment
 from puhui.schedule import Basis, Method
 from puhui.store.ledger import ensure_accounts, utcnow
-from puhui.store.rows import execute_rows, next_id
+from puhui.store.rows import insert_batch, next_id
 from puhui.store.tables import app_user, credit_line, customer, loan, loan_row
 
 # -- customers ----------------------------------------------------------------------------
@@ -148,8 +148,6 @@ def line_values(line: CreditLine) -> dict[str, Any]:
 #: The ``line_id`` of a line not yet stored: ``insert_lines`` numbers it.
 UNNUMBERED = 0
 
-_INSERT_LINES = insert(credit_line).returning(credit_line.c.id, sort_by_parameter_order=True)
-
 
 def insert_lines(conn: Connection, lines: Sequence[CreditLine]) -> list[CreditLine]:
     """Store new lines (one multi-row insert) and return them numbered, in order: the ids are
@@ -160,9 +158,12 @@ def insert_lines(conn: Connection, lines: Sequence[CreditLine]) -> list[CreditLi
     if not lines:
         return []
     created_at = utcnow()
-    ids = execute_rows(
-        conn, _INSERT_LINES, [{"created_at": created_at, **line_values(line)} for line in lines]
-    ).scalars()
+    ids = insert_batch(
+        conn,
+        credit_line,
+        [{"created_at": created_at, **line_values(line)} for line in lines],
+        ids=True,
+    )
     return [replace(line, line_id=int(i)) for line, i in zip(lines, ids, strict=True)]
 
 
