@@ -99,6 +99,8 @@ def test_dates_booleans_and_no_ids(db):
     ]
     with db.write_records() as conn:
         line_ids = insert_batch(conn, credit_line, lines, ids=True)
+        # rows of long texts go one insert per row, pipelined, ids claimed first
+        piped_ids = insert_batch(conn, credit_line, lines[::-1], ids=True, arrays=False)
         assert insert_batch(conn, idempotency, keys) == []
         assert insert_batch(conn, idempotency, []) == []
     with db.read() as conn:
@@ -109,6 +111,11 @@ def test_dates_booleans_and_no_ids(db):
         assert [stored[i] for i in line_ids] == [
             (x["customer_id"], x["limit_fen"], x["expires_on"], x["revolving"]) for x in lines
         ]
+        piped = {
+            r.id: (r.customer_id, r.limit_fen, r.expires_on, r.revolving)
+            for r in conn.execute(select(credit_line).where(credit_line.c.id.in_(piped_ids)))
+        }
+        assert [piped[i] for i in piped_ids] == [stored[i] for i in line_ids[::-1]]
         found = conn.execute(
             select(idempotency.c.key).where(idempotency.c.key.like("batch-%"))
         ).scalars()

@@ -55,14 +55,24 @@ def insert_batch(
     row-number order and each takes its id from the sequence as it is inserted, so the ids,
     ascending, are in the rows' order. Not for
     rows holding long texts (``arrays=False``): the driver escapes each element into the
-    array's text form, in Python — for the 310 decision records' JSON (~2 KB each) that cost
-    three times the ``VALUES`` list.
+    array's text form, in Python — for the 310 decision records' JSON (~2 KB each) five times
+    the ``VALUES`` list; those rows go as one pipelined ``executemany`` of the one-row insert
+    (ids claimed from the table's sequence first), which cost half the ``VALUES`` list's
+    client CPU and a fifth less of the server's.
     Elsewhere (and for one row): SQLAlchemy's insert — one row on its cached path, more as one
     multi-row ``VALUES`` list (``RETURNING`` sorted by parameter order)."""
     if not rows:
         return []
     columns = tuple(rows[0])
-    if conn.dialect.name == "postgresql" and len(rows) > 1 and arrays:
+    if conn.dialect.name == "postgresql" and len(rows) > 1:
+        if not arrays:
+            # The ids first (one round trip), then the one-row insert for every row, which
+            # psycopg sends as a pipeline: one round trip, a statement prepared once.
+            claimed = claim_ids(conn, table, len(rows)) if ids else []
+            if ids:
+                rows = [{"id": new_id, **row} for new_id, row in zip(claimed, rows, strict=True)]
+            conn.execute(insert(table), list(rows))
+            return claimed
         values = {column: [row[column] for row in rows] for column in columns}
         # What SQLAlchemy's insert would add: the table's Python-side defaults.
         for column, value in _scalar_defaults(table, columns).items():
