@@ -236,8 +236,8 @@ class Applications:
         consent, exclusion list, last decline, open DPD, limits, debt service, business date
         and — when the consent covers scoring — the newest feature snapshot, used only for an
         eligible applicant); the pure decisions run outside any transaction; one write
-        transaction opens the lines and stores the decisions and the idempotency keys (a
-        multi-row insert each).
+        transaction opens the lines and stores the decisions and the idempotency keys (one
+        statement each, ``store.rows.insert_batch``).
 
         The result in each request's place is its decision, or the domain error that stopped
         it (an unknown customer or product, a bad key): one failure does not stop the others.

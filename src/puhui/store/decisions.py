@@ -100,7 +100,7 @@ class NewDecision:
 
 
 def record(conn: Connection, decisions: Sequence[NewDecision]) -> list[int]:
-    """Store decisions (one multi-row insert); their ids, in order. An id defaults to the
+    """Store decisions (``rows.insert_batch``); their ids, in order. An id defaults to the
     table's sequence (rowid on SQLite): no claim, no lock."""
     if not decisions:
         return []

@@ -150,9 +150,9 @@ UNNUMBERED = 0
 
 
 def insert_lines(conn: Connection, lines: Sequence[CreditLine]) -> list[CreditLine]:
-    """Store new lines (one multi-row insert) and return them numbered, in order: the ids are
-    the column default — the table's sequence on PostgreSQL (no ledger lock needed), the rowid
-    on SQLite — taken in the same statement as the insert."""
+    """Store new lines (one statement, ``rows.insert_batch``) and return them numbered, in
+    order: the ids are the column default — the table's sequence on PostgreSQL (no ledger lock
+    needed), the rowid on SQLite — taken in the same statement as the insert."""
     for line in lines:
         invariant(line.line_id == UNNUMBERED, f"line {line.line_id} is already numbered")
     if not lines:
