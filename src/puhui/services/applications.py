@@ -324,7 +324,7 @@ class Applications:
         product: Product,
         facts: decision_store.ApplicantFacts,
     ) -> _Prepared:
-        self.scorer()  # no model, no decision (even a decline names the model it would use)
+        self.scorer()  # no champion model, no decision — not even a decline (as alone)
         on = facts.business_date
         who = self._applicant(facts, request.person_key)
         application = Application(product.code, on, request.channel, request.requested_limit_fen)

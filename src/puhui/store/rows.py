@@ -46,32 +46,27 @@ def insert_batch(
     """Insert ``rows`` (mappings with the same keys) in one statement; with ``ids``, the new
     rows' ids (the column default: a sequence, or SQLite's rowid) in the rows' order.
 
-    PostgreSQL, two rows or more: one array parameter per column, unnested (``INSERT …
-    SELECT … FROM unnest(…) WITH ORDINALITY … ORDER BY`` the row number). The statement is the
-    same whatever the number of rows, so SQLAlchemy compiles it once, the driver converts it
-    once and the server prepares it once — a multi-row ``VALUES`` list is new text for each
-    row count, with hundreds of parameters the driver re-parsed on every call (with
-    SQLAlchemy's own work, about 1.5 ms a statement of 32 rows). Rows are inserted in
-    row-number order and each takes its id from the sequence as it is inserted, so the ids,
-    ascending, are in the rows' order. Not for
-    rows holding long texts (``arrays=False``): the driver escapes each element into the
-    array's text form, in Python — for the 310 decision records' JSON (~2 KB each) five times
-    the ``VALUES`` list; those rows go as one pipelined ``executemany`` of the one-row insert
-    (ids claimed from the table's sequence first), which cost half the ``VALUES`` list's
-    client CPU and a fifth less of the server's.
+    PostgreSQL, two rows or more, the statement's text never depends on the number of rows
+    (a multi-row ``VALUES`` list is new text for each count, with hundreds of parameters
+    psycopg re-parsed on every call: about 1.5 ms a statement of 32 rows):
+    - ``arrays`` (the default): one array parameter per column, unnested (``INSERT … SELECT …
+      FROM unnest(…) WITH ORDINALITY … ORDER BY`` the row number). Rows are inserted in that
+      order, each taking its id from the sequence as it goes, so ascending ids are the rows'
+      order.
+    - not ``arrays``, for rows holding long texts (psycopg escapes each array element in
+      Python: five times the ``VALUES`` list for the 310 decision records' ~2 KB of JSON): the
+      ids claimed from the table's sequence first, then the one-row insert for every row as
+      one pipelined ``executemany``.
     Elsewhere (and for one row): SQLAlchemy's insert — one row on its cached path, more as one
-    multi-row ``VALUES`` list (``RETURNING`` sorted by parameter order)."""
+    ``VALUES`` list (``RETURNING`` sorted by parameter order)."""
     if not rows:
         return []
     columns = tuple(rows[0])
     if conn.dialect.name == "postgresql" and len(rows) > 1:
         if not arrays:
-            # The ids first (one round trip), then the one-row insert for every row, which
-            # psycopg sends as a pipeline: one round trip, a statement prepared once.
             claimed = claim_ids(conn, table, len(rows)) if ids else []
-            if ids:
-                rows = [{"id": new_id, **row} for new_id, row in zip(claimed, rows, strict=True)]
-            conn.execute(insert(table), list(rows))
+            numbered = [{"id": i, **row} for i, row in zip(claimed, rows, strict=True)]
+            conn.execute(insert(table), numbered or list(rows))  # psycopg: one pipeline
             return claimed
         values = {column: [row[column] for row in rows] for column in columns}
         # What SQLAlchemy's insert would add: the table's Python-side defaults.
