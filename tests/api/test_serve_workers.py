@@ -1,6 +1,7 @@
-"""``puhui serve --workers N``: each worker listens on the port with its own socket (the kernel
-spreads connections over them), a second server on the same port is refused with a sentence,
-a worker that dies is replaced, and Ctrl-C stops every worker."""
+"""``puhui serve --workers N``: the workers accept from one listening socket, least connections
+first (64 keep-alive connections split 32/32, give or take one), a second server on the same
+port is refused with a sentence, a worker that dies is replaced, and Ctrl-C stops every
+worker."""
 
 from __future__ import annotations
 
@@ -44,13 +45,11 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def _listens(pid: int) -> bool:
-    """Whether process ``pid`` is a worker (it holds a listening socket; the supervisor's
-    other child, multiprocessing's resource tracker, does not)."""
+def _socket_inodes(pid: int) -> set[str]:
     try:
         fds = list(Path(f"/proc/{pid}/fd").iterdir())
     except OSError:
-        return False
+        return set()
     inodes = set()
     for fd in fds:
         try:
@@ -59,11 +58,44 @@ def _listens(pid: int) -> bool:
             continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
+    return inodes
+
+
+def _tcp_sockets(pid: int, port: int, state: str) -> int:
+    """TCP sockets of process ``pid`` on local ``port`` in ``state`` (0A listen, 01 open)."""
+    inodes = _socket_inodes(pid)
+    found = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == state and int(fields[1].split(":")[1], 16) == port:
+            found += fields[9] in inodes
+    return found
+
+
+def _listens(pid: int) -> bool:
+    """Whether process ``pid`` is a worker (it holds a listening socket; the supervisor's
+    other child, multiprocessing's resource tracker, does not)."""
+    inodes = _socket_inodes(pid)
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         if fields[3] == "0A" and fields[9] in inodes:
             return True
     return False
+
+
+def _served_connections(port: int, count: int) -> list[socket.socket]:
+    """``count`` keep-alive connections, each answered one request (so a worker holds it)."""
+    request = f"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    opened = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(count)]
+    for conn in opened:
+        conn.sendall(request)
+    for conn in opened:
+        answer = b""
+        while b'"status":"ok"' not in answer:
+            chunk = conn.recv(4096)
+            assert chunk, "the server closed a connection"
+            answer += chunk
+    return opened
 
 
 def _children(pid: int) -> list[int]:
@@ -72,7 +104,9 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.slow
-def test_workers_listen_apart_refuse_a_taken_port_and_stop_together(tmp_path, sqlite_template):
+def test_workers_share_connections_evenly_refuse_a_taken_port_and_stop_together(
+    tmp_path, sqlite_template
+):
     path = tmp_path / "serve.db"
     shutil.copy(sqlite_template, path)
     port = _free_port()
@@ -86,30 +120,37 @@ def test_workers_listen_apart_refuse_a_taken_port_and_stop_together(tmp_path, sq
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while _listening_sockets(port) < 2:
+        while len([p for p in _children(server.pid) if _listens(p)]) < 2:
             assert server.poll() is None, server.stdout.read().decode()
-            assert time.monotonic() < deadline, "the two workers did not start listening"
+            assert time.monotonic() < deadline, "the two workers did not start"
             time.sleep(0.2)
-        assert _listening_sockets(port) == 2  # one per worker, not one shared
+        assert _listening_sockets(port) == 1  # one socket, shared by the workers
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             assert all(client.get("/api/v1/health").status_code == 200 for _ in range(20))
-        workers = _children(server.pid)
-        assert len(workers) >= 2
+        workers = [p for p in _children(server.pid) if _listens(p)]
+        assert len(workers) == 2
+
+        # Least connections first: one SO_REUSEPORT socket per worker split 64 as 38/26.
+        connections = _served_connections(port, 64)
+        held = sorted(_tcp_sockets(pid, port, "01") for pid in workers)
+        assert sum(held) == 64
+        assert held[1] - held[0] <= 2, held
+        for conn in connections:
+            conn.close()
 
         second = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=120, check=False
         )
         assert second.returncode != 0
         assert "already in use" in second.stdout + second.stderr
-        assert _listening_sockets(port) == 2  # the first server is untouched
+        assert _listening_sockets(port) == 1  # the first server is untouched
 
-        # A worker that dies is replaced; the port keeps one socket per worker.
+        # A worker that dies is replaced.
         dead = next(pid for pid in workers if _listens(pid))
         os.kill(dead, signal.SIGKILL)
         deadline = time.monotonic() + START_TIMEOUT_S
         while not (
-            _listening_sockets(port) == 2
-            and len([p for p in _children(server.pid) if _listens(p)]) == 2
+            len([p for p in _children(server.pid) if _listens(p)]) == 2
             and dead not in _children(server.pid)
         ):
             assert time.monotonic() < deadline, "the dead worker was not replaced"
