@@ -1,5 +1,6 @@
 """``api.batching.Batches``: requests that arrive together are served together, each gets its
-own outcome in its place, a failure reaches only its batch, and nothing waits to fill a batch."""
+own outcome in its place, a failure reaches only its batch, and nothing waits to fill a batch
+— except, for at most ``gather_s``, the batch after a busy one."""
 
 from __future__ import annotations
 
@@ -121,3 +122,51 @@ def test_each_batch_is_logged_with_its_size(monkeypatch):
         ("apply", 2, 0),
     ]
     assert all(f["ms"] >= 0 for f in logged)
+
+
+def _busy_then(next_items: list[float], *, gather_s: float, gather_from: int) -> list[int]:
+    """Batch sizes when a lone item is followed by a burst of three (a busy batch) and then,
+    once the burst is answered, by items arriving ``next_items`` seconds apart."""
+    sizes: list[int] = []
+    gate = threading.Event()
+
+    def handle(items):
+        gate.wait(5)  # the lone item holds the thread while the burst arrives
+        sizes.append(len(items))
+        return list(items)
+
+    batches = Batches(
+        handle, max_batch=8, max_in_flight=1, gather_s=gather_s, gather_from=gather_from
+    )
+
+    async def run():
+        lone = asyncio.ensure_future(batches.submit(0))
+        await asyncio.sleep(0.02)  # its batch has started
+        burst = [asyncio.ensure_future(batches.submit(i)) for i in (1, 2, 3)]
+        await asyncio.sleep(0.05)
+        gate.set()
+        await lone
+        await asyncio.gather(*burst)
+        later = []
+        for number, pause_s in enumerate(next_items, start=10):
+            later.append(asyncio.ensure_future(batches.submit(number)))
+            await asyncio.sleep(pause_s)
+        return await asyncio.gather(*later)
+
+    # A generous bound: a gather that did not end when its callers were back would run to
+    # its gather_s (30 s) and fail here.
+    asyncio.run(asyncio.wait_for(run(), timeout=10))
+    return sizes
+
+
+def test_after_a_busy_batch_the_next_waits_for_its_callers_to_come_back():
+    # Without gathering the first caller back would be served alone: sizes 1, 3, 1, 2.
+    assert _busy_then([0.02, 0.02, 0.0], gather_s=30, gather_from=3) == [1, 3, 3]
+
+
+def test_a_gathering_batch_starts_with_what_came_once_gather_s_has_passed():
+    assert _busy_then([0.3, 0.0], gather_s=0.05, gather_from=3) == [1, 3, 1, 1]
+
+
+def test_a_batch_smaller_than_gather_from_does_not_make_the_next_wait():
+    assert _busy_then([0.3, 0.0], gather_s=30, gather_from=4) == [1, 3, 1, 1]

@@ -202,9 +202,13 @@ def decide_together(svc: Services, applications: Sequence[Application]) -> list[
     return cast(list[Answer], answers)
 
 
+#: After a busy batch, how long the next waits for the callers just answered (``Batches``).
+APPLY_GATHER_S = 0.005
+
+
 def apply_batches(svc: Services) -> Batches[Application, Answer]:
     """The apply requests of one server process, served in batches."""
-    return Batches(lambda batch: decide_together(svc, batch), name="apply")
+    return Batches(lambda batch: decide_together(svc, batch), name="apply", gather_s=APPLY_GATHER_S)
 
 
 @router.post("/applications", status_code=status.HTTP_201_CREATED)
