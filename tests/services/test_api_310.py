@@ -121,3 +121,115 @@ def test_applications_arriving_together_are_decided_together(client, tiny_run):
         mine = client.get(f"/api/v1/applications/{decision['decision_id']}", headers=me)
         assert mine.status_code == 200
         assert mine.json()["reason_codes"] == decision["reason_codes"]
+
+
+# -- the apply's fast path (api.routers.applications.ApplyFastPath) -------------------------
+
+#: A content type the fast path leaves to FastAPI (same JSON, so the same request).
+ROUTE_ONLY = "application/json; charset=utf-8"
+
+
+def test_the_fast_path_answers_byte_for_byte_as_the_route(client, tiny_run, monkeypatch):
+    from puhui.api import schemas
+
+    taken: list[object] = []  # the fast path validates with ApplyIn.model_validate, FastAPI not
+    validate = schemas.ApplyIn.model_validate
+    monkeypatch.setattr(
+        schemas.ApplyIn, "model_validate", lambda obj, **kw: taken.append(obj) or validate(obj)
+    )
+    me = _sign_up(client, tiny_run, 16, "13800002011")
+    fast = client.post(
+        "/api/v1/applications",
+        json={"product_code": "xintai_farmer_line"},
+        headers={**me, "Idempotency-Key": "fast-1"},
+    )
+    # The same key through FastAPI's route: the stored decision, as the route serialises it.
+    routed = client.post(
+        "/api/v1/applications",
+        content=b'{"product_code": "xintai_farmer_line"}',
+        headers={**me, "Idempotency-Key": "fast-1", "Content-Type": ROUTE_ONLY},
+    )
+    assert taken == [{"product_code": "xintai_farmer_line"}]  # the first only
+    assert fast.status_code == routed.status_code == 201
+    assert fast.content == routed.content
+    assert fast.headers["content-type"] == routed.headers["content-type"] == "application/json"
+    assert fast.headers["x-content-type-options"] == "nosniff"  # inside the headers middleware
+
+    # A refusal: the same status and the same error, but for the request's own id.
+    def refused(content_type: str, key: str) -> tuple[int, dict]:
+        answer = client.post(
+            "/api/v1/applications",
+            content=b'{"product_code": "no_such_product"}',
+            headers={**me, "Idempotency-Key": key, "Content-Type": content_type},
+        )
+        error = answer.json()["error"]
+        assert error.pop("request_id") == answer.headers["x-request-id"]
+        return answer.status_code, error
+
+    assert refused("application/json", "fast-2") == refused(ROUTE_ONLY, "fast-3")
+    assert refused("application/json", "fast-4")[0] == 404
+
+
+def test_what_the_fast_path_does_not_take_the_route_answers(client, tiny_run):
+    me = _sign_up(client, tiny_run, 17, "13800002012")
+    invalid = client.post(  # money as a JSON number: FastAPI's 422 in the one shape
+        "/api/v1/applications",
+        json={"product_code": "xintai_farmer_line", "requested_limit": 5000.5},
+        headers={**me, "Idempotency-Key": "slow-1"},
+    )
+    assert invalid.status_code == 422
+    assert invalid.json()["error"]["code"] == "REQUEST_INVALID"
+    not_json = client.post(
+        "/api/v1/applications",
+        content=b"{",
+        headers={**me, "Idempotency-Key": "slow-2", "Content-Type": "application/json"},
+    )
+    assert not_json.status_code == 422
+    no_key = client.post("/api/v1/applications", json={}, headers=me)
+    no_key_routed = client.post(
+        "/api/v1/applications", content=b"{}", headers={**me, "Content-Type": ROUTE_ONLY}
+    )
+    assert no_key.status_code == no_key_routed.status_code == 422
+    assert no_key.json()["error"]["code"] == "IDEMPOTENCY_KEY_REQUIRED"
+    assert no_key_routed.json()["error"]["code"] == "IDEMPOTENCY_KEY_REQUIRED"
+    nobody = client.post("/api/v1/applications", json={}, headers={"Idempotency-Key": "slow-3"})
+    assert nobody.status_code == 401
+
+
+def test_a_bug_on_the_fast_path_is_the_one_500(client, tiny_run):
+    from fastapi.testclient import TestClient
+
+    me = _sign_up(client, tiny_run, 18, "13800002013")
+    app = client.app
+
+    class Broken:
+        async def submit(self, _item):
+            raise RuntimeError("a bug with a secret 110101199001011234")
+
+    batches, app.state.apply_batches = app.state.apply_batches, Broken()
+    try:
+        with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as raw:
+            answer = raw.post(
+                "/api/v1/applications", json={}, headers={**me, "Idempotency-Key": "bug-1"}
+            )
+    finally:
+        app.state.apply_batches = batches
+    assert answer.status_code == 500
+    assert answer.json()["error"]["code"] == "INTERNAL_ERROR"
+    assert "secret" not in answer.text
+    assert "Traceback" not in answer.text
+
+
+def test_only_one_bearer_json_request_is_the_fast_paths():
+    from puhui.api.routers.applications import _bearer_json
+
+    ok = [(b"authorization", b"Bearer abc"), (b"content-type", b"application/json")]
+    assert _bearer_json(ok) == ("abc", None)
+    assert _bearer_json([*ok, (b"idempotency-key", b"k1")]) == ("abc", "k1")
+    assert _bearer_json([*ok, (b"authorization", b"Bearer other")]) == (None, None)
+    assert _bearer_json([*ok, (b"idempotency-key", b"a"), (b"idempotency-key", b"b")]) == (
+        None,
+        None,
+    )
+    assert _bearer_json([(b"authorization", b"Bearer abc")]) == (None, None)  # no JSON type
+    assert _bearer_json([(b"cookie", b"puhui_session=x"), ok[1]]) == (None, None)

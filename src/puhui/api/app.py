@@ -130,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.reminders = reminder_service(settings, app.state.services.db)
     errors.install(app)
 
+    # Inside the headers and the request log (middleware added last runs first).
+    app.add_middleware(applications.ApplyFastPath, path=f"{API_PREFIX}/applications")
     app.add_middleware(HeadersAndLog)
 
     # FastAPI tries the included routers in this order on every request: the 310 apply, the

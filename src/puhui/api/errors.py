@@ -38,14 +38,35 @@ _HTTP_CODES = {
 }
 
 
+def domain_error_response(exc: PuhuiError, request_id: str) -> JSONResponse:
+    """A domain error's answer: its status and the one shape (and its simple details)."""
+    details = {k: v for k, v in exc.details.items() if isinstance(v, int | str)}
+    body = {
+        "code": exc.code,
+        "message_zh": exc.message_zh,
+        "message_en": exc.message_en,
+        "request_id": request_id,
+        "details": details,
+    }
+    return JSONResponse({"error": body}, status_code=exc.http_status)
+
+
+def internal_error_response(exc: Exception, request_id: str, path: str) -> JSONResponse:
+    """A bug's answer: logged by type (never the message or a trace), a 500 in the one shape."""
+    log_event("internal_error", request_id=request_id, path=path, error=type(exc).__name__)
+    body = {
+        "code": "INTERNAL_ERROR",
+        "message_zh": "系统内部错误，请稍后再试；如持续出现请联系我们并提供请求编号",
+        "message_en": "internal error; please retry later and quote the request id if it persists",
+        "request_id": request_id,
+    }
+    return JSONResponse({"error": body}, status_code=500)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(PuhuiError)
     async def domain_error(request: Request, exc: PuhuiError) -> JSONResponse:
-        details = {k: v for k, v in exc.details.items() if isinstance(v, int | str)}
-        return JSONResponse(
-            error_body(exc.code, exc.message_zh, exc.message_en, request, details=details),
-            status_code=exc.http_status,
-        )
+        return domain_error_response(exc, getattr(request.state, "request_id", ""))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -79,18 +100,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
-        log_event(
-            "internal_error",
-            request_id=getattr(request.state, "request_id", ""),
-            path=request.url.path,
-            error=type(exc).__name__,
-        )
-        return JSONResponse(
-            error_body(
-                "INTERNAL_ERROR",
-                "系统内部错误，请稍后再试；如持续出现请联系我们并提供请求编号",
-                "internal error; please retry later and quote the request id if it persists",
-                request,
-            ),
-            status_code=500,
+        return internal_error_response(
+            exc, getattr(request.state, "request_id", ""), request.url.path
         )

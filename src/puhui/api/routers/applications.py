@@ -3,6 +3,7 @@ human review an applicant may ask for after an adverse decision (PIPL art. 24)."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,10 @@ from decimal import Decimal
 from typing import cast
 
 from fastapi import APIRouter, Request, status
+from pydantic import ValidationError as ModelInvalid
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Send
+from starlette.types import Scope as AsgiScope
 
 from puhui.api import schemas
 from puhui.api.authz import Action, Principal, Role, Scope, authorize
@@ -26,6 +31,7 @@ from puhui.api.deps import (
     now,
     principal_of,
 )
+from puhui.api.errors import domain_error_response
 from puhui.data.consent import parse_channel, parse_purpose, parse_scope
 from puhui.decision import Decision
 from puhui.errors import Conflict, Forbidden, PuhuiError, invariant
@@ -226,6 +232,106 @@ async def apply(
     if isinstance(answer.outcome, PuhuiError):
         raise answer.outcome
     return answer.outcome
+
+
+#: The fast path's largest body (an application's is about 40 bytes).
+FAST_BODY_MAX_BYTES = 4096
+
+
+class ApplyFastPath:
+    """Pure ASGI: ``POST …/applications`` with a bearer session and a JSON body, served without
+    FastAPI's routing, dependency solving and response validation — the 310 hot path (in
+    process, 28 µs of CPU an application here against 120 µs through FastAPI; the decision is
+    the same ``Batches`` call). It does exactly what ``apply`` does: the body is ``ApplyIn``
+    validated from ``json.loads`` (as FastAPI validates a body), the answer is the route's
+    ``DecisionOut`` serialised as FastAPI serialises it, a refusal is mapped by
+    ``errors.domain_error_response``, a bug propagates to the app's one 500 handler. Anything
+    else — a cookie session (CSRF, forms), another content type, a body that does not
+    validate, a repeated header — goes to FastAPI with its body replayed, so every error keeps
+    its one shape and the route stays the documented one."""
+
+    def __init__(self, app: ASGIApp, path: str) -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        token, key = _bearer_json(scope["headers"])
+        body, complete = await _read_body(receive)
+        application = None
+        if token is not None and complete:
+            try:
+                parsed = schemas.ApplyIn.model_validate(json.loads(body))
+            except (ValueError, ModelInvalid):  # FastAPI answers it (422, the one shape)
+                parsed = None
+            if parsed is not None:
+                application = Application(Credentials(token, False, None), parsed, key, now())
+        if application is None:
+            await self.app(scope, _replayed(body, complete, receive), send)
+            return
+        state = scope.setdefault("state", {})
+        batches: Batches[Application, Answer] = scope["app"].state.apply_batches
+        answer = await batches.submit(application)
+        state["user_id"] = answer.user_id
+        if isinstance(answer.outcome, PuhuiError):
+            response = domain_error_response(answer.outcome, state.get("request_id", ""))
+        else:
+            out = answer.outcome.model_dump_json(by_alias=True).encode()
+            response = Response(out, status_code=201, media_type="application/json")
+        await response(scope, receive, send)
+
+
+def _bearer_json(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str | None, str | None]:
+    """(bearer token, Idempotency-Key) when the request is the fast path's — one
+    ``Authorization: Bearer``, at most one key, ``Content-Type: application/json`` — else
+    (None, None)."""
+    token = key = None
+    json_body = False
+    seen: set[bytes] = set()
+    for name, value in headers:
+        if name in (b"authorization", b"idempotency-key", b"content-type"):
+            if name in seen:
+                return None, None
+            seen.add(name)
+        if name == b"authorization":
+            text = value.decode("latin-1")
+            if text[:7].lower() == "bearer ":
+                token = text[7:].strip()
+        elif name == b"idempotency-key":
+            key = value.decode("latin-1")
+        elif name == b"content-type":
+            json_body = value.lower() == b"application/json"
+    return (token, key) if token and json_body else (None, None)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The body, up to ``FAST_BODY_MAX_BYTES``; whether all of it was read."""
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return body, False  # the client went away: FastAPI's path sees it too
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            return body, True
+        if len(body) > FAST_BODY_MAX_BYTES:
+            return body, False
+
+
+def _replayed(body: bytes, complete: bool, receive: Receive) -> Receive:
+    """``receive`` for the app behind the fast path: what was read first, then the rest."""
+    pending = True
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": not complete}
+        return await receive()
+
+    return replay
 
 
 def _decision_scope(decision_id: int, svc: Services) -> tuple[Scope, StoredDecision]:
