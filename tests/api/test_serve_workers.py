@@ -84,18 +84,25 @@ def _listens(pid: int) -> bool:
 
 
 def _served_connections(port: int, count: int) -> list[socket.socket]:
-    """``count`` keep-alive connections, each answered one request (so a worker holds it)."""
+    """``count`` keep-alive connections opened one after another, each answered one request
+    before the next is opened (so a worker holds it)."""
     request = f"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
-    opened = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(count)]
-    for conn in opened:
+    opened = []
+    for _ in range(count):
+        conn = socket.create_connection(("127.0.0.1", port), timeout=30)
         conn.sendall(request)
-    for conn in opened:
         answer = b""
         while b'"status":"ok"' not in answer:
             chunk = conn.recv(4096)
             assert chunk, "the server closed a connection"
             answer += chunk
+        opened.append(conn)
     return opened
+
+
+def _started(log: Path) -> int:
+    """Workers that finished starting (uvicorn says so at ``--log-level info``)."""
+    return log.read_text(errors="replace").count("Application startup complete")
 
 
 def _children(pid: int) -> list[int]:
@@ -117,11 +124,17 @@ def test_workers_share_connections_evenly_refuse_a_taken_port_and_stop_together(
         "PUHUI_ENV": "test",
     }
     command = [sys.executable, "-m", "puhui", "serve", "--port", str(port), "--workers", "2"]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = tmp_path / "serve.log"
+    sink = log.open("wb")
+    server = subprocess.Popen(
+        [*command, "--log-level", "info"], env=env, stdout=sink, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while len([p for p in _children(server.pid) if _listens(p)]) < 2:
-            assert server.poll() is None, server.stdout.read().decode()
+        # Holding the socket is not being ready: a worker still loading the app accepts
+        # nothing, and the other one takes every connection after its yield.
+        while _started(log) < 2:
+            assert server.poll() is None, log.read_text(errors="replace")
             assert time.monotonic() < deadline, "the two workers did not start"
             time.sleep(0.2)
         assert _listening_sockets(port) == 1  # one socket, shared by the workers
@@ -167,3 +180,4 @@ def test_workers_share_connections_evenly_refuse_a_taken_port_and_stop_together(
         if server.poll() is None:
             server.kill()
             server.wait(timeout=30)
+        sink.close()

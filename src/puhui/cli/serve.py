@@ -1,13 +1,13 @@
 """``puhui serve`` — run the API (and pages) with uvicorn on the configured database.
 
 With ``--workers N`` (N > 1) the parent opens one listening socket and every worker accepts
-from it, least connections first: a worker that holds more connections than another leaves
-a waiting connection to the others for ``YIELD_S`` (then takes it, so none waits longer), the
-counts kept in memory the workers share. Keep-alive connections stay where they were
-accepted, and a worker's callers wait in proportion to how many it holds. Uvicorn's own
-``--workers`` (one shared socket, whoever wakes first) left one worker with 44 of 64
-connections in 4 of 6 starts; one ``SO_REUSEPORT`` socket per worker (the kernel hashes each
-connection to one) split 64 as 38/26 and 39/25 in the 310 benchmark, where the fuller
+from it, least connections first: a worker holding more than ``SLACK`` connections above the
+emptiest leaves a waiting connection to the others for ``YIELD_S`` (then takes it, so none
+waits longer), the counts kept in memory the workers share. Keep-alive connections stay
+where they were accepted, and a worker's callers wait in proportion to how many it holds.
+Uvicorn's own ``--workers`` (one shared socket, whoever wakes first) left one worker with 44
+of 64 connections in 4 of 6 starts; one ``SO_REUSEPORT`` socket per worker (the kernel hashes
+each connection to one) split 64 as 38/26 and 39/25 in the 310 benchmark, where the fuller
 worker's callers waited 30–40 % longer.
 The parent only supervises: it restarts a worker that dies, stops when one cannot start,
 and on Ctrl-C / SIGTERM lets every worker finish its requests.
@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 
 APP = "puhui.api.app:create_app"
 STOP_TIMEOUT_S = 30.0
-#: How long a worker holding more connections than another leaves a waiting one to it.
-YIELD_S = 0.005
+#: How long a worker holding more connections than another leaves a waiting one to it: long
+#: enough for a peer busy with a batch or short of CPU (5 ms split 64 as 10/54 while the test
+#: suite ran beside it), short beside a phone's round trip. Only a new connection waits.
+YIELD_S = 0.02
 #: Connections a worker may hold beyond the emptiest before it yields (so that a burst of
 #: connections is shared in runs of a few, not one by one with a wait between).
 SLACK = 1
