@@ -18,15 +18,13 @@ from puhui.errors import PuhuiError
 from puhui.logs import log_event
 
 
-def error_body(code: str, zh: str, en: str, request: Request, **extra: Any) -> dict[str, Any]:
-    body = {
-        "code": code,
-        "message_zh": zh,
-        "message_en": en,
-        "request_id": getattr(request.state, "request_id", ""),
-        **extra,
-    }
+def error_body(code: str, zh: str, en: str, request_id: str, **extra: Any) -> dict[str, Any]:
+    body = {"code": code, "message_zh": zh, "message_en": en, "request_id": request_id, **extra}
     return {"error": body}
+
+
+def _request_id(request: Request) -> str:
+    return getattr(request.state, "request_id", "")
 
 
 _HTTP_CODES = {
@@ -41,32 +39,30 @@ _HTTP_CODES = {
 def domain_error_response(exc: PuhuiError, request_id: str) -> JSONResponse:
     """A domain error's answer: its status and the one shape (and its simple details)."""
     details = {k: v for k, v in exc.details.items() if isinstance(v, int | str)}
-    body = {
-        "code": exc.code,
-        "message_zh": exc.message_zh,
-        "message_en": exc.message_en,
-        "request_id": request_id,
-        "details": details,
-    }
-    return JSONResponse({"error": body}, status_code=exc.http_status)
+    return JSONResponse(
+        error_body(exc.code, exc.message_zh, exc.message_en, request_id, details=details),
+        status_code=exc.http_status,
+    )
 
 
 def internal_error_response(exc: Exception, request_id: str, path: str) -> JSONResponse:
     """A bug's answer: logged by type (never the message or a trace), a 500 in the one shape."""
     log_event("internal_error", request_id=request_id, path=path, error=type(exc).__name__)
-    body = {
-        "code": "INTERNAL_ERROR",
-        "message_zh": "系统内部错误，请稍后再试；如持续出现请联系我们并提供请求编号",
-        "message_en": "internal error; please retry later and quote the request id if it persists",
-        "request_id": request_id,
-    }
-    return JSONResponse({"error": body}, status_code=500)
+    return JSONResponse(
+        error_body(
+            "INTERNAL_ERROR",
+            "系统内部错误，请稍后再试；如持续出现请联系我们并提供请求编号",
+            "internal error; please retry later and quote the request id if it persists",
+            request_id,
+        ),
+        status_code=500,
+    )
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(PuhuiError)
     async def domain_error(request: Request, exc: PuhuiError) -> JSONResponse:
-        return domain_error_response(exc, getattr(request.state, "request_id", ""))
+        return domain_error_response(exc, _request_id(request))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -83,7 +79,7 @@ def install(app: FastAPI) -> None:
                 "REQUEST_INVALID",
                 f"请求字段有误：{listing}",
                 f"invalid request: {listing}",
-                request,
+                _request_id(request),
                 fields=fields,
             ),
             status_code=422,
@@ -95,11 +91,11 @@ def install(app: FastAPI) -> None:
             exc.status_code, ("HTTP_ERROR", "请求失败", "request failed")
         )
         return JSONResponse(
-            error_body(code, zh, en, request), status_code=exc.status_code, headers=exc.headers
+            error_body(code, zh, en, _request_id(request)),
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
-        return internal_error_response(
-            exc, getattr(request.state, "request_id", ""), request.url.path
-        )
+        return internal_error_response(exc, _request_id(request), request.url.path)
